@@ -1,0 +1,56 @@
+//! The `cofre` binary: configuration, wiring and subcommands.
+//!
+//! `cofre server` builds the store, the root key, the domain service and the HTTP layer, then
+//! serves until SIGTERM/SIGINT and drains.
+
+mod bootstrap;
+mod server;
+
+use clap::{Parser, Subcommand};
+
+/// Cofre: a self-hosted secrets manager that speaks the AWS Secrets Manager API.
+#[derive(Debug, Parser)]
+#[command(name = "cofre", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the API server.
+    Server(server::ServerArgs),
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("COFRE_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("cofre: cannot start the async runtime: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async {
+        match cli.command {
+            Command::Server(args) => server::run(args).await,
+        }
+    });
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("cofre: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

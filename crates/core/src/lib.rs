@@ -1,0 +1,24 @@
+//! Cofre's domain layer: what each Secrets Manager operation does.
+//!
+//! Layout:
+//! - [`secrets`]: the [`Service`] and one file per API operation, over shared rules
+//!   (staging labels, idempotency, SecretId resolution, filters, paging);
+//! - [`keys`]: the key hierarchy (root key → KMS key → data key);
+//! - [`credentials`]: access keys and the principals behind them;
+//! - [`sweeper`]: purging secrets whose recovery window has ended;
+//! - [`clock`]: injectable time.
+//!
+//! Security notes: secret values exist in clear only in zeroizing buffers
+//! (`cofre_api::SensitiveString`/`SensitiveBlob`, `cofre_crypto::SecretBytes`) between the
+//! wire and the envelope seal; errors built here never carry a value, and inner failures are
+//! logged and answered with an opaque `InternalServiceError`.
+
+pub mod clock;
+pub mod credentials;
+pub mod error;
+pub mod keys;
+pub mod secrets;
+pub mod sweeper;
+
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use secrets::Service;

@@ -1,0 +1,106 @@
+//! GetSecretValue.
+
+use cofre_api::{ApiError, Context, GetSecretValueRequest, GetSecretValueResponse};
+
+use super::model::{Secret, AWSCURRENT};
+use super::value::SecretValue;
+use super::{Committed, Service};
+use crate::clock::{day_start, ms_to_secs};
+use crate::error::{internal, invalid_request, MARKED_FOR_DELETION};
+
+pub(super) async fn run(
+    svc: &Service,
+    ctx: &Context,
+    input: GetSecretValueRequest,
+) -> Result<GetSecretValueResponse, ApiError> {
+    let secret = svc
+        .resolve(ctx, input.secret_id.as_deref().unwrap_or_default())
+        .await?;
+    read(
+        svc,
+        ctx,
+        secret,
+        input.version_id.as_deref(),
+        input.version_stage.as_deref(),
+    )
+    .await
+}
+
+/// Reads one version (by id and/or stage, AWSCURRENT by default); shared with
+/// BatchGetSecretValue.
+pub(super) async fn read(
+    svc: &Service,
+    ctx: &Context,
+    secret: Secret,
+    version_id: Option<&str>,
+    version_stage: Option<&str>,
+) -> Result<GetSecretValueResponse, ApiError> {
+    if secret.is_deleted() {
+        return Err(invalid_request(MARKED_FOR_DELETION));
+    }
+    let version = match (version_id, version_stage) {
+        (Some(id), stage) => secret
+            .version(id)
+            .filter(|v| stage.is_none_or(|st| v.stages.iter().any(|s| s == st)))
+            .ok_or_else(|| {
+                value_not_found(match stage {
+                    Some(st) => format!("VersionId: {id} and staging label: {st}"),
+                    None => format!("VersionId: {id}"),
+                })
+            })?,
+        (None, stage) => {
+            let stage = stage.unwrap_or(AWSCURRENT);
+            secret
+                .version_with_stage(stage)
+                .ok_or_else(|| value_not_found(format!("staging label: {stage}")))?
+        }
+    }
+    .clone();
+    let value = svc.read_value(ctx, &secret, &version.id).await?;
+    let (arn, name) = (secret.row.arn.clone(), secret.row.name.clone());
+    touch(svc, secret, &version.id).await?;
+    let (secret_string, secret_binary) = match value {
+        SecretValue::String(s) => (Some(s), None),
+        SecretValue::Binary(b) => (None, Some(b)),
+    };
+    Ok(GetSecretValueResponse {
+        arn: Some(arn),
+        name: Some(name),
+        version_id: Some(version.id),
+        secret_string,
+        secret_binary,
+        version_stages: Some(version.stages),
+        created_date: Some(cofre_api::Timestamp::from_secs(ms_to_secs(
+            version.created_ms,
+        ))),
+    })
+}
+
+fn value_not_found(what: String) -> ApiError {
+    cofre_api::ApiError::new(
+        cofre_api::ErrorCode::ResourceNotFoundException,
+        format!("Secrets Manager can't find the specified secret value for {what}"),
+    )
+}
+
+/// Records the day of access, at most one write per secret per day (AWS reports
+/// LastAccessedDate at day resolution). A lost race is fine: someone else wrote it.
+async fn touch(svc: &Service, mut secret: Secret, version_id: &str) -> Result<(), ApiError> {
+    let today = day_start(svc.now_ms());
+    if secret.meta.last_accessed_day_ms == Some(today)
+        && secret
+            .version(version_id)
+            .and_then(|v| v.last_accessed_day_ms)
+            == Some(today)
+    {
+        return Ok(());
+    }
+    secret.meta.last_accessed_day_ms = Some(today);
+    if let Some(v) = secret.meta.versions.iter_mut().find(|v| v.id == version_id) {
+        v.last_accessed_day_ms = Some(today);
+    }
+    match svc.commit(&secret, vec![], vec![]).await {
+        Ok(Committed::Done | Committed::Retry) => Ok(()),
+        Err(e) => Err(internal(format!("recording access date: {}", e.message))),
+    }
+}

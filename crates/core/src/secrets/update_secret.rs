@@ -1,0 +1,61 @@
+//! UpdateSecret: description, KMS key and, optionally, a new AWSCURRENT value.
+
+use cofre_api::{ApiError, Context, UpdateSecretRequest, UpdateSecretResponse};
+
+use super::model::AWSCURRENT;
+use super::rules::token_or_new;
+use super::value::SecretValue;
+use super::{Committed, Service, MAX_WRITE_ATTEMPTS};
+use crate::error::{invalid_request, MARKED_FOR_DELETION};
+
+pub(super) async fn run(
+    svc: &Service,
+    ctx: &Context,
+    input: UpdateSecretRequest,
+) -> Result<UpdateSecretResponse, ApiError> {
+    let value = SecretValue::from_request(input.secret_string, input.secret_binary)?;
+    let kms_key_id = match input.kms_key_id.as_deref() {
+        Some(k) => Some(svc.check_kms_key_id(ctx, Some(k)).await?),
+        None => None,
+    };
+    let token = token_or_new(input.client_request_token);
+    let secret_id = input.secret_id.unwrap_or_default();
+    for _ in 0..MAX_WRITE_ATTEMPTS {
+        let mut secret = svc.resolve(ctx, &secret_id).await?;
+        if secret.is_deleted() {
+            return Err(invalid_request(MARKED_FOR_DELETION));
+        }
+        let mut changed = false;
+        if let Some(d) = &input.description {
+            secret.meta.description = Some(d.clone());
+            changed = true;
+        }
+        if let Some(k) = &kms_key_id {
+            secret.meta.kms_key_id = k.clone();
+            changed = true;
+        }
+        let mut version_id = None;
+        let (mut put, mut dropped) = (vec![], vec![]);
+        if let Some(v) = &value {
+            let staged = svc
+                .stage_version(ctx, &mut secret, &token, v, &[AWSCURRENT.to_owned()])
+                .await?;
+            changed |= staged.created;
+            version_id = Some(staged.version_id);
+            put = staged.put;
+            dropped = staged.dropped;
+        }
+        if changed {
+            secret.meta.last_changed_ms = svc.now_ms();
+            if matches!(svc.commit(&secret, put, dropped).await?, Committed::Retry) {
+                continue;
+            }
+        }
+        return Ok(UpdateSecretResponse {
+            arn: Some(secret.row.arn),
+            name: Some(secret.row.name),
+            version_id,
+        });
+    }
+    Err(super::too_much_contention())
+}

@@ -1,0 +1,87 @@
+//! Adding a version to a secret: the shared path of CreateSecret, PutSecretValue and
+//! UpdateSecret, with ClientRequestToken idempotency.
+
+use cofre_api::{ApiError, Context, ErrorCode};
+
+use super::labels;
+use super::model::{Secret, VersionMeta};
+use super::value::{seal_value, SecretValue};
+use super::Service;
+
+/// A version staged in memory, ready to commit.
+pub(crate) struct Staged {
+    /// The version id (the request token).
+    pub version_id: String,
+    /// Sealed blobs to write (empty when the token named an identical existing version).
+    pub put: Vec<(String, Vec<u8>)>,
+    /// Deprecated versions pruned to stay within the version quota.
+    pub dropped: Vec<String>,
+    /// Whether a new version was added (false for an idempotent retry).
+    pub created: bool,
+}
+
+impl Service {
+    /// Adds version `token` holding `value` with `stages` to `secret` in memory.
+    ///
+    /// The same token with the same value is an idempotent retry: nothing changes. The same
+    /// token with another value is AWS's ResourceExistsException.
+    pub(crate) async fn stage_version(
+        &self,
+        ctx: &Context,
+        secret: &mut Secret,
+        token: &str,
+        value: &SecretValue,
+        stages: &[String],
+    ) -> Result<Staged, ApiError> {
+        if secret.version(token).is_some() {
+            let existing = self.read_value(ctx, secret, token).await?;
+            if existing.same_as(value) {
+                return Ok(Staged {
+                    version_id: token.to_owned(),
+                    put: vec![],
+                    dropped: vec![],
+                    created: false,
+                });
+            }
+            return Err(ApiError::new(
+                ErrorCode::ResourceExistsException,
+                "You can't modify an existing version, you can only create a new version.",
+            ));
+        }
+        let now = self.now_ms();
+        let kek = self.kek(ctx).await?;
+        let sealed = seal_value(
+            kek.material(),
+            &secret.row.account_id,
+            &secret.row.region,
+            &secret.row.arn,
+            token,
+            value,
+        );
+        secret.meta.versions.push(VersionMeta {
+            id: token.to_owned(),
+            stages: vec![],
+            created_ms: now,
+            last_accessed_day_ms: None,
+            kms_key_arn: kek.arn.clone(),
+            binary: value.is_binary(),
+        });
+        labels::attach(&mut secret.meta, token, stages);
+        let dropped = labels::prune(&mut secret.meta, now).map_err(|()| {
+            ApiError::new(
+                ErrorCode::LimitExceededException,
+                format!(
+                    "You can't create more versions of this secret: it already has {} versions, none of them deprecated for more than a day.",
+                    labels::MAX_VERSIONS
+                ),
+            )
+        })?;
+        secret.meta.last_changed_ms = now;
+        Ok(Staged {
+            version_id: token.to_owned(),
+            put: vec![(token.to_owned(), sealed)],
+            dropped,
+            created: true,
+        })
+    }
+}

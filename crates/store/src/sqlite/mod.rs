@@ -1,0 +1,524 @@
+//! [`SqliteStore`]: the embedded, durable [`Store`].
+//!
+//! One SQLite file in WAL mode with `synchronous=FULL`: a commit returns only after the
+//! WAL is fsynced, so an acknowledged write survives power loss. Two connections, each
+//! behind its own `Mutex`: a writer (all writes go through it, in `IMMEDIATE`
+//! transactions, which also serialises writers in other processes) and a `query_only`
+//! reader, so reads proceed while a write is being fsynced. rusqlite is blocking, so
+//! every call runs on tokio's blocking pool via `spawn_blocking`.
+//!
+//! Schema and its versioning: see `sqlite/migrate.rs` and [`SCHEMA_VERSION`].
+
+mod migrate;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use rusqlite::{params, Connection, OptionalExtension as _, Row, TransactionBehavior};
+
+use crate::{validate_write, Scope, SecretRow, SecretWrite, Store, StoreError};
+use migrate::ROW_FORMAT;
+pub use migrate::SCHEMA_VERSION;
+
+/// How long a connection waits for another process's lock before failing.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+const SECRET_COLUMNS: &str = "uid, account_id, region, name, arn, revision, purge_at_ms, meta";
+
+/// A [`Store`] in a single SQLite file.
+pub struct SqliteStore {
+    path: PathBuf,
+    writer: Arc<Mutex<Connection>>,
+    reader: Arc<Mutex<Connection>>,
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteStore")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Maps any rusqlite error to [`StoreError::Backend`]. SQLite's messages name tables
+/// and columns, never bound values.
+pub(crate) fn backend(err: rusqlite::Error) -> StoreError {
+    StoreError::Backend(err.to_string())
+}
+
+fn to_i64(revision: u64) -> Result<i64, StoreError> {
+    i64::try_from(revision).map_err(|_| StoreError::Backend("revision exceeds i64::MAX".to_owned()))
+}
+
+fn read_secret(row: &Row<'_>) -> rusqlite::Result<SecretRow> {
+    Ok(SecretRow {
+        uid: row.get(0)?,
+        account_id: row.get(1)?,
+        region: row.get(2)?,
+        name: row.get(3)?,
+        arn: row.get(4)?,
+        // u64's FromSql rejects negative values instead of wrapping.
+        revision: row.get(5)?,
+        purge_at_ms: row.get(6)?,
+        meta: row.get(7)?,
+    })
+}
+
+/// A poisoned connection mutex is safe to reuse: rusqlite rolls back an open
+/// `Transaction` when it is dropped during a panic, so the connection is left with no
+/// transaction open and the database unchanged.
+fn lock(conn: &Mutex<Connection>) -> MutexGuard<'_, Connection> {
+    conn.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Opens a connection and applies the per-connection settings.
+fn connect(path: &Path) -> Result<Connection, StoreError> {
+    let conn = Connection::open(path).map_err(backend)?;
+    conn.busy_timeout(BUSY_TIMEOUT).map_err(backend)?;
+    let mode: String = conn
+        .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
+        .map_err(backend)?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        return Err(StoreError::Backend(format!(
+            "could not enable WAL mode (journal_mode is {mode})"
+        )));
+    }
+    conn.pragma_update(None, "synchronous", "FULL")
+        .map_err(backend)?;
+    conn.pragma_update(None, "foreign_keys", true)
+        .map_err(backend)?;
+    Ok(conn)
+}
+
+/// Creates the database file readable by its owner only, if it does not exist yet.
+/// SQLite gives the `-wal` and `-shm` files the same permissions as the main file.
+#[cfg(unix)]
+fn create_private(path: &Path) -> Result<(), StoreError> {
+    use std::os::unix::fs::OpenOptionsExt as _;
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+    {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(StoreError::Backend(format!(
+            "cannot create database file {}: {e}",
+            path.display()
+        ))),
+    }
+}
+
+#[cfg(not(unix))]
+fn create_private(_path: &Path) -> Result<(), StoreError> {
+    Ok(())
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database at `path`, applies pending schema
+    /// migrations, and returns a store ready for use.
+    ///
+    /// Fails if the file belongs to another application or has a schema newer than
+    /// this build understands. Blocking; call it at startup.
+    pub fn open(path: &Path) -> Result<SqliteStore, StoreError> {
+        create_private(path)?;
+        let mut writer = connect(path)?;
+        let previous = migrate::migrate(&mut writer)?;
+        if previous != SCHEMA_VERSION {
+            tracing::info!(
+                path = %path.display(),
+                from = previous,
+                to = SCHEMA_VERSION,
+                "database schema migrated"
+            );
+        }
+        let reader = connect(path)?;
+        reader
+            .pragma_update(None, "query_only", true)
+            .map_err(backend)?;
+        Ok(SqliteStore {
+            path: path.to_owned(),
+            writer: Arc::new(Mutex::new(writer)),
+            reader: Arc::new(Mutex::new(reader)),
+        })
+    }
+
+    /// The database file's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The schema version recorded in the file (equal to [`SCHEMA_VERSION`] after a
+    /// successful [`open`](Self::open)).
+    pub async fn schema_version(&self) -> Result<u32, StoreError> {
+        self.read(|conn| {
+            conn.query_row("SELECT max(version) FROM schema_migrations", [], |r| {
+                r.get::<_, Option<u32>>(0)
+            })
+            .map(Option::unwrap_or_default)
+            .map_err(backend)
+        })
+        .await
+    }
+
+    /// Runs `f` with the reader connection on the blocking pool.
+    async fn read<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    {
+        let conn = Arc::clone(&self.reader);
+        run_blocking(move || f(&lock(&conn))).await
+    }
+
+    /// Runs `f` with the writer connection on the blocking pool. If the caller's future
+    /// is dropped, `f` still runs to commit or rollback; it is never cut off mid-way.
+    async fn write<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
+    {
+        let conn = Arc::clone(&self.writer);
+        run_blocking(move || f(&mut lock(&conn))).await
+    }
+}
+
+async fn run_blocking<T, F>(f: F) -> Result<T, StoreError>
+where
+    T: Send + 'static,
+    F: FnOnce() -> Result<T, StoreError> + Send + 'static,
+{
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| StoreError::Backend(format!("storage task failed: {e}")))?
+}
+
+fn write_secret_tx(conn: &mut Connection, write: &SecretWrite) -> Result<(), StoreError> {
+    validate_write(write)?;
+    let row = &write.row;
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(backend)?;
+
+    let stored: Option<i64> = tx
+        .query_row(
+            "SELECT revision FROM secrets WHERE uid = ?1",
+            [&row.uid],
+            |r| r.get(0),
+        )
+        .optional()
+        .map_err(backend)?;
+    match (write.expected_revision, stored) {
+        (None, None) => {}
+        (Some(expected), Some(stored)) if to_i64(expected)? == stored => {}
+        _ => return Err(StoreError::Conflict),
+    }
+
+    let clash: bool = tx
+        .query_row(
+            "SELECT EXISTS (SELECT 1 FROM secrets
+                 WHERE uid <> ?1
+                   AND ((account_id = ?2 AND region = ?3 AND name = ?4) OR arn = ?5))",
+            params![row.uid, row.account_id, row.region, row.name, row.arn],
+            |r| r.get(0),
+        )
+        .map_err(backend)?;
+    if clash {
+        return Err(StoreError::NameTaken);
+    }
+
+    let revision = to_i64(row.revision)?;
+    if stored.is_none() {
+        tx.execute(
+            "INSERT INTO secrets
+                 (uid, account_id, region, name, arn, revision, purge_at_ms, format, meta)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            params![
+                row.uid,
+                row.account_id,
+                row.region,
+                row.name,
+                row.arn,
+                revision,
+                row.purge_at_ms,
+                ROW_FORMAT,
+                row.meta
+            ],
+        )
+        .map_err(backend)?;
+    } else {
+        tx.execute(
+            "UPDATE secrets SET account_id = ?2, region = ?3, name = ?4, arn = ?5,
+                 revision = ?6, purge_at_ms = ?7, format = ?8, meta = ?9
+             WHERE uid = ?1",
+            params![
+                row.uid,
+                row.account_id,
+                row.region,
+                row.name,
+                row.arn,
+                revision,
+                row.purge_at_ms,
+                ROW_FORMAT,
+                row.meta
+            ],
+        )
+        .map_err(backend)?;
+    }
+
+    {
+        let mut drop_version = tx
+            .prepare_cached("DELETE FROM secret_versions WHERE secret_uid = ?1 AND version_id = ?2")
+            .map_err(backend)?;
+        for version_id in &write.drop_versions {
+            drop_version
+                .execute(params![row.uid, version_id])
+                .map_err(backend)?;
+        }
+        let mut put_version = tx
+            .prepare_cached(
+                "INSERT INTO secret_versions (secret_uid, version_id, format, blob)
+                 VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (secret_uid, version_id)
+                 DO UPDATE SET format = excluded.format, blob = excluded.blob",
+            )
+            .map_err(backend)?;
+        for (version_id, blob) in &write.put_versions {
+            put_version
+                .execute(params![row.uid, version_id, ROW_FORMAT, blob])
+                .map_err(backend)?;
+        }
+    }
+    tx.commit().map_err(backend)
+}
+
+fn delete_secret_tx(conn: &mut Connection, uid: &str, expected: u64) -> Result<(), StoreError> {
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(backend)?;
+    let stored: Option<i64> = tx
+        .query_row("SELECT revision FROM secrets WHERE uid = ?1", [uid], |r| {
+            r.get(0)
+        })
+        .optional()
+        .map_err(backend)?;
+    if stored != Some(to_i64(expected)?) {
+        return Err(StoreError::Conflict);
+    }
+    // Versions go with it: ON DELETE CASCADE (foreign_keys is on for this connection).
+    tx.execute("DELETE FROM secrets WHERE uid = ?1", [uid])
+        .map_err(backend)?;
+    tx.commit().map_err(backend)
+}
+
+fn query_secrets(
+    conn: &Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+) -> Result<Vec<SecretRow>, StoreError> {
+    let mut stmt = conn.prepare_cached(sql).map_err(backend)?;
+    let rows = stmt
+        .query_map(params, read_secret)
+        .map_err(backend)?
+        .collect::<rusqlite::Result<Vec<_>>>()
+        .map_err(backend)?;
+    Ok(rows)
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn get_secret(&self, scope: &Scope, name: &str) -> Result<Option<SecretRow>, StoreError> {
+        let (account, region, name) = (
+            scope.account_id.clone(),
+            scope.region.clone(),
+            name.to_owned(),
+        );
+        self.read(move |conn| {
+            let sql = format!(
+                "SELECT {SECRET_COLUMNS} FROM secrets
+                 WHERE account_id = ?1 AND region = ?2 AND name = ?3"
+            );
+            Ok(query_secrets(conn, &sql, params![account, region, name])?
+                .into_iter()
+                .next())
+        })
+        .await
+    }
+
+    async fn get_secret_by_arn(&self, arn: &str) -> Result<Option<SecretRow>, StoreError> {
+        let arn = arn.to_owned();
+        self.read(move |conn| {
+            let sql = format!("SELECT {SECRET_COLUMNS} FROM secrets WHERE arn = ?1");
+            Ok(query_secrets(conn, &sql, [arn])?.into_iter().next())
+        })
+        .await
+    }
+
+    async fn list_secrets(&self, scope: &Scope) -> Result<Vec<SecretRow>, StoreError> {
+        let (account, region) = (scope.account_id.clone(), scope.region.clone());
+        self.read(move |conn| {
+            let sql = format!(
+                "SELECT {SECRET_COLUMNS} FROM secrets
+                 WHERE account_id = ?1 AND region = ?2 ORDER BY name"
+            );
+            query_secrets(conn, &sql, params![account, region])
+        })
+        .await
+    }
+
+    async fn get_version(
+        &self,
+        secret_uid: &str,
+        version_id: &str,
+    ) -> Result<Option<Vec<u8>>, StoreError> {
+        let (uid, version_id) = (secret_uid.to_owned(), version_id.to_owned());
+        self.read(move |conn| {
+            conn.prepare_cached(
+                "SELECT blob FROM secret_versions WHERE secret_uid = ?1 AND version_id = ?2",
+            )
+            .and_then(|mut stmt| {
+                stmt.query_row(params![uid, version_id], |r| r.get(0))
+                    .optional()
+            })
+            .map_err(backend)
+        })
+        .await
+    }
+
+    async fn write_secret(&self, write: SecretWrite) -> Result<(), StoreError> {
+        self.write(move |conn| write_secret_tx(conn, &write)).await
+    }
+
+    async fn delete_secret(&self, uid: &str, expected_revision: u64) -> Result<(), StoreError> {
+        let uid = uid.to_owned();
+        self.write(move |conn| delete_secret_tx(conn, &uid, expected_revision))
+            .await
+    }
+
+    async fn due_for_purge(&self, now_ms: i64) -> Result<Vec<SecretRow>, StoreError> {
+        self.read(move |conn| {
+            let sql = format!(
+                "SELECT {SECRET_COLUMNS} FROM secrets
+                 WHERE purge_at_ms IS NOT NULL AND purge_at_ms <= ?1
+                 ORDER BY purge_at_ms, uid"
+            );
+            query_secrets(conn, &sql, [now_ms])
+        })
+        .await
+    }
+
+    async fn kv_get(&self, namespace: &str, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        let (namespace, key) = (namespace.to_owned(), key.to_owned());
+        self.read(move |conn| {
+            conn.prepare_cached("SELECT value FROM kv WHERE namespace = ?1 AND key = ?2")
+                .and_then(|mut stmt| {
+                    stmt.query_row(params![namespace, key], |r| r.get(0))
+                        .optional()
+                })
+                .map_err(backend)
+        })
+        .await
+    }
+
+    async fn kv_put_if_absent(
+        &self,
+        namespace: &str,
+        key: &str,
+        value: Vec<u8>,
+    ) -> Result<Vec<u8>, StoreError> {
+        let (namespace, key) = (namespace.to_owned(), key.to_owned());
+        self.write(move |conn| {
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(backend)?;
+            tx.execute(
+                "INSERT INTO kv (namespace, key, value) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (namespace, key) DO NOTHING",
+                params![namespace, key, value],
+            )
+            .map_err(backend)?;
+            let stored: Vec<u8> = tx
+                .query_row(
+                    "SELECT value FROM kv WHERE namespace = ?1 AND key = ?2",
+                    params![namespace, key],
+                    |r| r.get(0),
+                )
+                .map_err(backend)?;
+            tx.commit().map_err(backend)?;
+            Ok(stored)
+        })
+        .await
+    }
+
+    async fn kv_put(&self, namespace: &str, key: &str, value: Vec<u8>) -> Result<(), StoreError> {
+        let (namespace, key) = (namespace.to_owned(), key.to_owned());
+        self.write(move |conn| {
+            conn.execute(
+                "INSERT INTO kv (namespace, key, value) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (namespace, key) DO UPDATE SET value = excluded.value",
+                params![namespace, key, value],
+            )
+            .map(drop)
+            .map_err(backend)
+        })
+        .await
+    }
+
+    async fn kv_list(&self, namespace: &str) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+        let namespace = namespace.to_owned();
+        self.read(move |conn| {
+            let mut stmt = conn
+                .prepare_cached("SELECT key, value FROM kv WHERE namespace = ?1 ORDER BY key")
+                .map_err(backend)?;
+            let rows = stmt
+                .query_map([namespace], |r| Ok((r.get(0)?, r.get(1)?)))
+                .map_err(backend)?
+                .collect::<rusqlite::Result<Vec<_>>>()
+                .map_err(backend)?;
+            Ok(rows)
+        })
+        .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn connections_have_durability_settings() {
+        let dir = std::env::temp_dir().join(format!(
+            "cofre-store-unit-{}-{}",
+            std::process::id(),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_nanos())
+                .unwrap_or(0)
+        ));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let store = SqliteStore::open(&dir.join("db.sqlite")).expect("open");
+        for conn in [&store.writer, &store.reader] {
+            let conn = lock(conn);
+            let pragma = |name: &str| -> i64 {
+                conn.query_row(&format!("PRAGMA {name}"), [], |r| r.get(0))
+                    .expect(name)
+            };
+            assert_eq!(pragma("synchronous"), 2, "synchronous=FULL");
+            assert_eq!(pragma("foreign_keys"), 1);
+            assert_eq!(pragma("busy_timeout"), 5000);
+            let mode: String = conn
+                .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+                .expect("journal_mode");
+            assert_eq!(mode, "wal");
+        }
+        let query_only: i64 = lock(&store.reader)
+            .query_row("PRAGMA query_only", [], |r| r.get(0))
+            .expect("query_only");
+        assert_eq!(query_only, 1);
+        drop(store);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
