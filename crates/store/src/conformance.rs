@@ -41,6 +41,8 @@ macro_rules! conformance_tests {
             concurrent_updates_one_wins,
             concurrent_creates_one_wins,
             concurrent_kv_put_if_absent_agree,
+            kv_cas_and_delete,
+            concurrent_kv_cas_loses_nothing,
         );
     };
     (@cases $make:expr; $($case:ident),* $(,)?) => {
@@ -74,6 +76,8 @@ pub async fn run_all(store: &dyn Store) {
     concurrent_updates_one_wins(store).await;
     concurrent_creates_one_wins(store).await;
     concurrent_kv_put_if_absent_agree(store).await;
+    kv_cas_and_delete(store).await;
+    concurrent_kv_cas_loses_nothing(store).await;
 }
 
 // ---- helpers ---------------------------------------------------------------------
@@ -800,4 +804,97 @@ impl Drop for TempSqlite {
         // Best effort: a leftover temp dir is harmless.
         let _ = std::fs::remove_dir_all(&self.dir);
     }
+}
+
+/// `kv_cas` swaps only on a match (absent included) and can delete; `kv_delete` reports
+/// whether the key existed.
+pub async fn kv_cas_and_delete(store: &dyn Store) {
+    let ns = "cas";
+    assert!(
+        store
+            .kv_cas(ns, "k", None, Some(b"1".to_vec()))
+            .await
+            .expect("cas"),
+        "insert when absent"
+    );
+    assert!(
+        !store
+            .kv_cas(ns, "k", None, Some(b"x".to_vec()))
+            .await
+            .expect("cas"),
+        "not absent any more"
+    );
+    assert!(
+        !store
+            .kv_cas(ns, "k", Some(b"0".to_vec()), Some(b"x".to_vec()))
+            .await
+            .expect("cas"),
+        "wrong expectation"
+    );
+    assert_eq!(
+        store.kv_get(ns, "k").await.expect("get"),
+        Some(b"1".to_vec())
+    );
+    assert!(store
+        .kv_cas(ns, "k", Some(b"1".to_vec()), Some(b"2".to_vec()))
+        .await
+        .expect("cas"));
+    assert_eq!(
+        store.kv_get(ns, "k").await.expect("get"),
+        Some(b"2".to_vec())
+    );
+    assert!(store
+        .kv_cas(ns, "k", Some(b"2".to_vec()), None)
+        .await
+        .expect("cas delete"));
+    assert_eq!(store.kv_get(ns, "k").await.expect("get"), None);
+    store.kv_put(ns, "d", b"v".to_vec()).await.expect("put");
+    assert!(store.kv_delete(ns, "d").await.expect("delete"));
+    assert!(!store.kv_delete(ns, "d").await.expect("delete again"));
+    assert_eq!(store.kv_get(ns, "d").await.expect("get"), None);
+}
+
+/// Many writers incrementing one counter through read + `kv_cas` retry loops lose no
+/// increment.
+pub async fn concurrent_kv_cas_loses_nothing(store: &dyn Store) {
+    let ns = "cas-race";
+    store.kv_put(ns, "n", b"0".to_vec()).await.expect("seed");
+    let worker = |_: usize| async move {
+        for _ in 0..10 {
+            loop {
+                let cur = store.kv_get(ns, "n").await.expect("get").expect("present");
+                let n: u64 = std::str::from_utf8(&cur)
+                    .expect("utf8")
+                    .parse()
+                    .expect("number");
+                let next = (n + 1).to_string().into_bytes();
+                if store
+                    .kv_cas(ns, "n", Some(cur), Some(next))
+                    .await
+                    .expect("cas")
+                {
+                    break;
+                }
+            }
+        }
+    };
+    futures_join_all((0..8).map(worker).collect()).await;
+    assert_eq!(
+        store.kv_get(ns, "n").await.expect("get"),
+        Some(b"80".to_vec())
+    );
+}
+
+/// Polls futures concurrently on the current task (no extra dependency).
+async fn futures_join_all<F: std::future::Future<Output = ()>>(futs: Vec<F>) {
+    let mut futs: Vec<_> = futs.into_iter().map(Box::pin).collect();
+    std::future::poll_fn(move |cx| {
+        futs.retain_mut(|f| f.as_mut().poll(cx).is_pending());
+        if futs.is_empty() {
+            std::task::Poll::Ready(())
+        } else {
+            std::task::Poll::Pending
+        }
+    })
+    .await
 }

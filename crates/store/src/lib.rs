@@ -176,6 +176,21 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
 
     /// All (key, value) pairs in `namespace`, ordered by key (bytewise).
     async fn kv_list(&self, namespace: &str) -> Result<Vec<(String, Vec<u8>)>, StoreError>;
+
+    /// Compare-and-swap: replaces the value under (`namespace`, `key`) with `new` only if the
+    /// stored value equals `expected` (`None` = absent; `new` of `None` deletes). Returns
+    /// whether the swap happened. Atomic, so read–modify–write cycles on one key never lose
+    /// a concurrent update.
+    async fn kv_cas(
+        &self,
+        namespace: &str,
+        key: &str,
+        expected: Option<Vec<u8>>,
+        new: Option<Vec<u8>>,
+    ) -> Result<bool, StoreError>;
+
+    /// Removes (`namespace`, `key`); returns whether it existed.
+    async fn kv_delete(&self, namespace: &str, key: &str) -> Result<bool, StoreError>;
 }
 
 /// Checks the parts of a [`SecretWrite`] that do not depend on stored state, so both

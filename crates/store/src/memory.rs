@@ -226,6 +226,33 @@ impl Store for MemoryStore {
         Ok(())
     }
 
+    async fn kv_cas(
+        &self,
+        namespace: &str,
+        key: &str,
+        expected: Option<Vec<u8>>,
+        new: Option<Vec<u8>>,
+    ) -> Result<bool, StoreError> {
+        let mut inner = self.lock()?;
+        let k = (namespace.to_owned(), key.to_owned());
+        if inner.kv.get(&k) != expected.as_ref() {
+            return Ok(false);
+        }
+        match new {
+            Some(v) => inner.kv.insert(k, v),
+            None => inner.kv.remove(&k),
+        };
+        Ok(true)
+    }
+
+    async fn kv_delete(&self, namespace: &str, key: &str) -> Result<bool, StoreError> {
+        let mut inner = self.lock()?;
+        Ok(inner
+            .kv
+            .remove(&(namespace.to_owned(), key.to_owned()))
+            .is_some())
+    }
+
     async fn kv_list(&self, namespace: &str) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
         let inner = self.lock()?;
         let start = (namespace.to_owned(), String::new());

@@ -467,6 +467,60 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn kv_cas(
+        &self,
+        namespace: &str,
+        key: &str,
+        expected: Option<Vec<u8>>,
+        new: Option<Vec<u8>>,
+    ) -> Result<bool, StoreError> {
+        let (namespace, key) = (namespace.to_owned(), key.to_owned());
+        self.write(move |conn| {
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(backend)?;
+            let current: Option<Vec<u8>> = tx
+                .query_row(
+                    "SELECT value FROM kv WHERE namespace = ?1 AND key = ?2",
+                    params![namespace, key],
+                    |r| r.get(0),
+                )
+                .optional()
+                .map_err(backend)?;
+            if current != expected {
+                return Ok(false);
+            }
+            match new {
+                Some(v) => tx.execute(
+                    "INSERT INTO kv (namespace, key, value) VALUES (?1, ?2, ?3)
+                     ON CONFLICT (namespace, key) DO UPDATE SET value = excluded.value",
+                    params![namespace, key, v],
+                ),
+                None => tx.execute(
+                    "DELETE FROM kv WHERE namespace = ?1 AND key = ?2",
+                    params![namespace, key],
+                ),
+            }
+            .map_err(backend)?;
+            tx.commit().map_err(backend)?;
+            Ok(true)
+        })
+        .await
+    }
+
+    async fn kv_delete(&self, namespace: &str, key: &str) -> Result<bool, StoreError> {
+        let (namespace, key) = (namespace.to_owned(), key.to_owned());
+        self.write(move |conn| {
+            conn.execute(
+                "DELETE FROM kv WHERE namespace = ?1 AND key = ?2",
+                params![namespace, key],
+            )
+            .map(|n| n > 0)
+            .map_err(backend)
+        })
+        .await
+    }
+
     async fn kv_list(&self, namespace: &str) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
         let namespace = namespace.to_owned();
         self.read(move |conn| {
