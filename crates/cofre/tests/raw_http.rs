@@ -435,6 +435,24 @@ fn assert_error(r: &Resp, status: u16, code: &str, message: Option<&str>) {
     }
 }
 
+/// Asserts a 4xx AWS error of any type (JSON `__type` and a matching `x-amzn-ErrorType`);
+/// returns the type.
+#[track_caller]
+fn assert_client_error(r: &Resp) -> String {
+    assert!((400..500).contains(&r.status), "expected a 4xx: {r}");
+    let t = r.error_type();
+    assert!(!t.is_empty(), "empty __type: {r}");
+    let header = r
+        .header("x-amzn-ErrorType")
+        .unwrap_or_else(|| panic!("no x-amzn-ErrorType: {r}"));
+    assert_eq!(
+        header.split(':').next(),
+        Some(t.as_str()),
+        "x-amzn-ErrorType differs from __type: {r}"
+    );
+    t
+}
+
 /// Asserts an error whose code is one of `codes` (4xx).
 #[track_caller]
 fn assert_error_among(r: &Resp, codes: &[&str]) -> String {
@@ -807,11 +825,13 @@ fn oversize_bodies_are_413_and_the_server_keeps_serving() {
     let h = api.signed_headers(target, big.as_bytes(), &Signer::root());
     let r = api.send("POST", &h, big.as_bytes(), Framing::Length);
     assert_eq!(r.status, 413, "{r}");
+    assert_client_error(&r);
     api.assert_alive();
 
     // The same body chunked: no Content-Length to refuse it by.
     let r = api.send("POST", &h, big.as_bytes(), Framing::Chunked);
     assert_eq!(r.status, 413, "{r}");
+    assert_client_error(&r);
     api.assert_alive();
 
     // Only a huge Content-Length header, and a small body.
@@ -819,12 +839,13 @@ fn oversize_bodies_are_413_and_the_server_keeps_serving() {
     let h = api.signed_headers(target, small, &Signer::root());
     let r = api.send("POST", &h, small, Framing::DeclaredLength(1 << 40));
     assert_eq!(r.status, 413, "{r}");
+    assert_client_error(&r);
     api.assert_alive();
 
     // Unsigned, too: the size is refused whoever asks.
     let h = api.base_headers(target);
     let r = api.send("POST", &h, b"", Framing::DeclaredLength(u64::MAX / 2));
-    assert!((400..500).contains(&r.status), "{r}");
+    assert_client_error(&r);
     api.assert_alive();
 
     assert!(
@@ -856,19 +877,19 @@ fn get_is_a_client_error() {
     // Unsigned.
     let h = vec![("Host".to_owned(), api.srv.addr.clone())];
     let r = api.send("GET", &h, b"", Framing::Length);
-    assert!((400..500).contains(&r.status), "{r}");
+    assert_client_error(&r);
     // Signed.
     let mut h = vec![("Host".to_owned(), api.srv.addr.clone())];
     let sig = Signer::root().sign("GET", &h, b"");
     h.extend(sig);
     let r = api.send("GET", &h, b"", Framing::Length);
-    assert!((400..500).contains(&r.status), "{r}");
+    assert_client_error(&r);
     // Signed, with a real operation's target.
     let mut h = api.base_headers(Some("secretsmanager.ListSecrets"));
     let sig = Signer::root().sign("GET", &h, b"");
     h.extend(sig);
     let r = api.send("GET", &h, b"", Framing::Length);
-    assert!((400..500).contains(&r.status), "{r}");
+    assert_client_error(&r);
     api.assert_alive();
 }
 
@@ -1036,11 +1057,8 @@ fn unimplemented_operations_answer_invalid_request() {
     );
     let cases = [
         ("RotateSecret", json!({"SecretId": "raw/u"})),
-        (
-            "PutResourcePolicy",
-            json!({"SecretId": "raw/u", "ResourcePolicy": "{}"}),
-        ),
-        ("GetResourcePolicy", json!({"SecretId": "raw/u"})),
+        ("CancelRotateSecret", json!({"SecretId": "raw/u"})),
+        ("RemoveRegionsFromReplication", json!({"SecretId": "raw/u", "RemoveReplicaRegions": ["eu-west-1"]})),
         (
             "ReplicateSecretToRegions",
             json!({"SecretId": "raw/u", "AddReplicaRegions": [{"Region": "eu-west-1"}]}),

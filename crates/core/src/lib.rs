@@ -15,7 +15,10 @@
 
 pub mod clock;
 pub mod credentials;
+pub mod authz;
 pub mod error;
+pub mod iam;
+pub mod identity_api;
 pub mod keys;
 pub mod secrets;
 pub mod sweeper;

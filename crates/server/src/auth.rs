@@ -1,13 +1,10 @@
 //! Authentication: SigV4 → the principal a request acts as.
 
-use cofre_api::ApiError;
-use cofre_core::credentials::Principal;
+use cofre_api::{ApiError, Caller, CallerKind};
+use cofre_core::credentials::{Principal, PrincipalKind};
 use cofre_sigv4::{prepare, RequestParts, SigV4Error};
 
 use crate::{App, AuthMode};
-
-/// The signing name of Secrets Manager, which the credential scope must name.
-pub const SERVICE: &str = "secretsmanager";
 
 /// Who signed a request, and for which region.
 #[derive(Debug, Clone)]
@@ -20,50 +17,93 @@ pub struct Authenticated {
     pub region: String,
 }
 
-fn sig_error(e: SigV4Error) -> ApiError {
-    ApiError::from_parts(e.code(), e.status(), e.message())
+/// A failed authentication, as the signature layer names it (the protocol layer turns it
+/// into a JSON or XML error).
+#[derive(Debug)]
+pub struct AuthError {
+    /// AWS's JSON-protocol error code (`InvalidSignatureException`, ...).
+    pub code: &'static str,
+    /// HTTP status.
+    pub status: u16,
+    /// AWS's message.
+    pub message: String,
 }
 
-/// Verifies the request's signature (or, in dev mode, only reads its scope).
-pub async fn authenticate(app: &App, parts: &RequestParts<'_>) -> Result<Authenticated, ApiError> {
-    let prepared = prepare(parts, SERVICE, app.service.clock().now()).map_err(sig_error)?;
+impl From<SigV4Error> for AuthError {
+    fn from(e: SigV4Error) -> Self {
+        Self { code: e.code(), status: e.status(), message: e.message() }
+    }
+}
+
+impl From<AuthError> for ApiError {
+    fn from(e: AuthError) -> Self {
+        ApiError::from_parts(e.code, e.status, e.message)
+    }
+}
+
+/// Verifies the request's signature for `service` (or, in dev mode, only reads its scope).
+pub async fn authenticate(
+    app: &App,
+    parts: &RequestParts<'_>,
+    service: &str,
+) -> Result<Authenticated, AuthError> {
+    let clock = app.service.clock();
+    let prepared = prepare(parts, service, clock.now())?;
     let region = prepared.region().to_owned();
     if !valid_region(&region) {
-        return Err(ApiError::from_parts(
-            "IncompleteSignatureException",
-            400,
-            format!("Credential should be scoped to a valid region, not '{region}'. "),
-        ));
+        return Err(AuthError {
+            code: "IncompleteSignatureException",
+            status: 400,
+            message: format!("Credential should be scoped to a valid region, not '{region}'. "),
+        });
     }
     let access_key_id = prepared.access_key_id().to_owned();
-    if prepared.session_token().is_some() {
-        // Temporary credentials come with STS in a later release; no token is valid yet.
-        return Err(sig_error(SigV4Error::InvalidSessionToken));
-    }
     match &app.auth {
         AuthMode::Dev { account_id } => Ok(Authenticated {
-            principal: Principal {
-                account_id: account_id.clone(),
-                arn: format!("arn:aws:iam::{account_id}:root"),
-            },
+            principal: Principal::root(account_id),
             access_key_id,
             region,
         }),
         AuthMode::SigV4 => {
-            let key = app
-                .service
-                .credentials()
+            let creds = app.service.credentials();
+            let key = creds
                 .lookup(app.service.keys().root(), &access_key_id)
                 .await
-                .map_err(cofre_core::error::internal)?
-                .ok_or_else(|| sig_error(SigV4Error::UnknownAccessKey))?;
-            prepared.verify(key.secret.expose()).map_err(sig_error)?;
-            Ok(Authenticated {
-                principal: key.principal.clone(),
-                access_key_id,
-                region,
-            })
+                .map_err(|e| {
+                    tracing::error!(error = %e, "access key lookup failed");
+                    AuthError {
+                        code: "InternalFailure",
+                        status: 500,
+                        message: "An internal error occurred.".into(),
+                    }
+                })?
+                .ok_or(SigV4Error::UnknownAccessKey)?;
+            prepared.verify(key.secret.expose())?;
+            creds
+                .check_session_token(&key, prepared.session_token(), clock.now_ms())
+                .map_err(|e| AuthError { code: e.code(), status: e.status(), message: e.message() })?;
+            Ok(Authenticated { principal: key.principal.clone(), access_key_id, region })
         }
+    }
+}
+
+/// The caller as the wire layer's [`cofre_api::Context`] carries it.
+pub fn caller_of(p: &Principal) -> Caller {
+    Caller {
+        account_id: p.account_id.clone(),
+        arn: p.arn.clone(),
+        kind: match &p.kind {
+            PrincipalKind::Root => CallerKind::Root,
+            PrincipalKind::User { name, user_id } => {
+                CallerKind::User { name: name.clone(), user_id: user_id.clone() }
+            }
+            PrincipalKind::AssumedRole { role_arn, session_policy, .. } => CallerKind::AssumedRole {
+                role_arn: role_arn.clone(),
+                user_id: p.user_id(),
+                session_policy: session_policy.clone(),
+            },
+        },
+        tags: p.tags.clone(),
     }
 }
 
@@ -72,8 +112,7 @@ pub async fn authenticate(app: &App, parts: &RequestParts<'_>) -> Result<Authent
 fn valid_region(r: &str) -> bool {
     !r.is_empty()
         && r.len() <= 32
-        && r.bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && r.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         && !r.starts_with('-')
         && !r.ends_with('-')
 }

@@ -1,4 +1,9 @@
-//! One request: request id, body limit, authentication, dispatch, encoding.
+//! One request: request id, body limit, protocol, authentication, dispatch, encoding.
+//!
+//! Two wire protocols share the endpoint, told apart as AWS's clients send them:
+//! - awsJson1.1 (`X-Amz-Target: secretsmanager.<Op>`) for Secrets Manager;
+//! - awsQuery (`Action=...` form parameters) for IAM and STS, whose credential scope names
+//!   the service (`iam` or `sts`).
 
 use std::net::SocketAddr;
 use std::time::Instant;
@@ -8,41 +13,69 @@ use http::{HeaderValue, Method, Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
 
-use cofre_api::{dispatch, ApiError, Context, ErrorCode, Operation};
+use cofre_api::{
+    dispatch, dispatch_iam, dispatch_sts, query_error_from_sig, ApiError, Context, ErrorCode,
+    Operation, QueryError, QueryParams,
+};
 use cofre_sigv4::RequestParts;
 
-use crate::auth::authenticate;
+use crate::auth::{authenticate, caller_of, AuthError, Authenticated};
 use crate::App;
 
 const JSON_CONTENT_TYPE: &str = "application/x-amz-json-1.1";
 
+/// The services Cofre answers, by SigV4 signing name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Service {
+    SecretsManager,
+    Iam,
+    Sts,
+}
+
+impl Service {
+    fn signing_name(self) -> &'static str {
+        match self {
+            Self::SecretsManager => "secretsmanager",
+            Self::Iam => "iam",
+            Self::Sts => "sts",
+        }
+    }
+}
+
+/// An answer before encoding.
+enum Reply {
+    Json(Result<Vec<u8>, ApiError>),
+    Query { namespace: &'static str, result: Result<Vec<u8>, QueryError> },
+}
+
 /// What the access log records about a request.
 #[derive(Default)]
 struct LogFields {
-    operation: Option<&'static str>,
+    operation: Option<String>,
     access_key_id: Option<String>,
 }
 
 /// Handles one request; never fails (errors become AWS error responses).
-pub async fn handle(
-    app: &App,
-    req: Request<Incoming>,
-    remote: SocketAddr,
-) -> Response<Full<Bytes>> {
+pub async fn handle(app: &App, req: Request<Incoming>, remote: SocketAddr) -> Response<Full<Bytes>> {
     let started = Instant::now();
     let request_id = uuid::Uuid::new_v4().to_string();
     let mut log = LogFields::default();
-    let result = handle_inner(app, req, remote, &request_id, &mut log).await;
-    let (status, body, error_type) = match result {
-        Ok(body) => (StatusCode::OK, body, None),
-        Err(e) => {
+    let reply = handle_inner(app, req, remote, &request_id, &mut log).await;
+    let (status, body, content_type, error_type) = match reply {
+        Reply::Json(Ok(body)) => (StatusCode::OK, body, JSON_CONTENT_TYPE, None),
+        Reply::Json(Err(e)) => {
             let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::BAD_REQUEST);
-            (status, e.to_body(), Some(e.code_str().to_owned()))
+            (status, e.to_body(), JSON_CONTENT_TYPE, Some(e.code_str().to_owned()))
+        }
+        Reply::Query { result: Ok(body), .. } => (StatusCode::OK, body, cofre_api::query::CONTENT_TYPE, None),
+        Reply::Query { namespace, result: Err(e) } => {
+            let status = StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST);
+            (status, e.to_xml(&request_id, namespace), cofre_api::query::CONTENT_TYPE, Some(e.code.to_string()))
         }
     };
     tracing::info!(
         request_id = %request_id,
-        operation = log.operation.unwrap_or("-"),
+        operation = log.operation.as_deref().unwrap_or("-"),
         access_key_id = log.access_key_id.as_deref().unwrap_or("-"),
         status = status.as_u16(),
         error = error_type.as_deref().unwrap_or("-"),
@@ -52,7 +85,7 @@ pub async fn handle(
     let mut resp = Response::new(Full::new(Bytes::from(body)));
     *resp.status_mut() = status;
     let h = resp.headers_mut();
-    h.insert("content-type", HeaderValue::from_static(JSON_CONTENT_TYPE));
+    h.insert("content-type", HeaderValue::from_static(content_type));
     // The service clock, not hyper's: SDKs correct their signing time by this header, so it
     // must agree with the clock signatures are checked against.
     if let Ok(v) = HeaderValue::from_str(&httpdate::fmt_http_date(app.service.clock().now())) {
@@ -67,23 +100,136 @@ pub async fn handle(
     resp
 }
 
+/// Which service a request is for: awsJson requests carry `X-Amz-Target`; awsQuery requests
+/// are form posts (or GETs with `Action=`) whose credential scope names `iam` or `sts`.
+fn classify(parts: &http::request::Parts) -> Service {
+    if parts.headers.contains_key("x-amz-target") {
+        return Service::SecretsManager;
+    }
+    let form = parts
+        .headers
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.to_ascii_lowercase().starts_with("application/x-www-form-urlencoded"));
+    let query_action = parts.uri.query().is_some_and(|q| q.split('&').any(|p| p.starts_with("Action=")));
+    if !(form || query_action) {
+        return Service::SecretsManager;
+    }
+    let scope_service = parts
+        .headers
+        .get(http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| cofre_sigv4::parse_authorization(v).ok())
+        .map(|a| a.service);
+    match scope_service.as_deref() {
+        Some("sts") => Service::Sts,
+        _ => Service::Iam,
+    }
+}
+
 async fn handle_inner(
     app: &App,
     req: Request<Incoming>,
     remote: SocketAddr,
     request_id: &str,
     log: &mut LogFields,
-) -> Result<Vec<u8>, ApiError> {
+) -> Reply {
     let (parts, body) = req.into_parts();
-    let too_large = || {
-        ApiError::from_parts(
-            "RequestEntityTooLargeException",
-            413,
-            format!(
-                "Request body exceeds the limit of {} bytes.",
-                app.limits.max_body_bytes
-            ),
-        )
+    let service = classify(&parts);
+    let fail = |e: AuthError| match service {
+        Service::SecretsManager => Reply::Json(Err(e.into())),
+        Service::Iam => Reply::Query { namespace: cofre_api::iam::XML_NAMESPACE, result: Err(query_error_from_sig(e.code, e.message)) },
+        Service::Sts => Reply::Query { namespace: cofre_api::sts::XML_NAMESPACE, result: Err(query_error_from_sig(e.code, e.message)) },
+    };
+
+    let body = match read_body(app, &parts, body).await {
+        Ok(b) => b,
+        Err(e) => return fail(e),
+    };
+    let headers: Vec<(&str, &[u8])> =
+        parts.headers.iter().map(|(k, v)| (k.as_str(), v.as_bytes())).collect();
+    let path = parts.uri.path();
+    let sig_parts = RequestParts {
+        method: parts.method.as_str(),
+        path,
+        query: parts.uri.query().unwrap_or(""),
+        headers: &headers,
+        body: &body,
+    };
+    let who = match authenticate(app, &sig_parts, service.signing_name()).await {
+        Ok(w) => w,
+        Err(e) => return fail(e),
+    };
+    log.access_key_id = Some(who.access_key_id.clone());
+    let ctx = context(&who, remote, request_id);
+
+    match service {
+        Service::SecretsManager => {
+            let target = parts.headers.get("x-amz-target").and_then(|v| v.to_str().ok());
+            let op = match (&parts.method, path, target.and_then(Operation::from_target)) {
+                (&Method::POST, "/", Some(op)) => op,
+                _ => return Reply::Json(Err(ApiError::from_parts("UnknownOperationException", 400, String::new()))),
+            };
+            log.operation = Some(op.name().to_owned());
+            let result = dispatch(app.service.as_ref(), &ctx, op, &body).await;
+            Reply::Json(guard_authorized(&ctx, result, || {
+                ApiError::new(ErrorCode::AccessDeniedException, "The request was not authorized.")
+            }))
+        }
+        Service::Iam | Service::Sts => {
+            let namespace = if service == Service::Iam {
+                cofre_api::iam::XML_NAMESPACE
+            } else {
+                cofre_api::sts::XML_NAMESPACE
+            };
+            let params = match QueryParams::parse_request(parts.uri.query(), &body) {
+                Ok(p) => p,
+                Err(e) => return Reply::Query { namespace, result: Err(e) },
+            };
+            log.operation = params.action().map(str::to_owned);
+            let result = if service == Service::Iam {
+                dispatch_iam(app.service.as_ref(), &ctx, &params).await
+            } else {
+                dispatch_sts(app.service.as_ref(), &ctx, &params).await
+            };
+            let result = guard_authorized(&ctx, result, || QueryError::access_denied("The request was not authorized."));
+            Reply::Query { namespace, result }
+        }
+    }
+}
+
+/// Defence in depth: a successful answer is sent only if the domain recorded an
+/// authorization decision for the request.
+fn guard_authorized<E>(ctx: &Context, result: Result<Vec<u8>, E>, denied: impl FnOnce() -> E) -> Result<Vec<u8>, E> {
+    match result {
+        Ok(_) if !ctx.authorized.is_set() => {
+            tracing::error!(request_id = %ctx.request_id, "operation returned without an authorization decision; refusing");
+            Err(denied())
+        }
+        other => other,
+    }
+}
+
+fn context(who: &Authenticated, remote: SocketAddr, request_id: &str) -> Context {
+    Context {
+        account_id: who.principal.account_id.clone(),
+        region: who.region.clone(),
+        request_id: request_id.to_owned(),
+        access_key_id: who.access_key_id.clone(),
+        principal_arn: who.principal.arn.clone(),
+        source_ip: Some(remote.ip()),
+        secure_transport: false,
+        caller: caller_of(&who.principal),
+        authorized: Default::default(),
+    }
+}
+
+/// Reads the body within the size and time limits.
+async fn read_body(app: &App, parts: &http::request::Parts, body: Incoming) -> Result<Bytes, AuthError> {
+    let too_large = || AuthError {
+        code: "RequestEntityTooLargeException",
+        status: 413,
+        message: format!("Request body exceeds the limit of {} bytes.", app.limits.max_body_bytes),
     };
     let declared = parts
         .headers
@@ -93,68 +239,20 @@ async fn handle_inner(
     if declared.is_some_and(|n| n > app.limits.max_body_bytes as u64) {
         return Err(too_large());
     }
-    let collected = tokio::time::timeout(
-        app.limits.body_timeout,
-        Limited::new(body, app.limits.max_body_bytes).collect(),
-    )
-    .await
-    .map_err(|_| {
-        ApiError::from_parts(
-            "RequestTimeoutException",
-            408,
-            "The request body was not received in time.",
-        )
-    })?;
-    let body = match collected {
-        Ok(c) => c.to_bytes(),
-        Err(e) if e.is::<http_body_util::LengthLimitError>() => return Err(too_large()),
-        Err(_) => {
-            return Err(ApiError::new(
-                ErrorCode::SerializationException,
-                "The request body could not be read.",
-            ))
-        }
-    };
-
-    let headers: Vec<(&str, &[u8])> = parts
-        .headers
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_bytes()))
-        .collect();
-    let path = parts.uri.path();
-    let query = parts.uri.query().unwrap_or("");
-    let sig_parts = RequestParts {
-        method: parts.method.as_str(),
-        path,
-        query,
-        headers: &headers,
-        body: &body,
-    };
-    let who = authenticate(app, &sig_parts).await?;
-    log.access_key_id = Some(who.access_key_id.clone());
-
-    let target = parts
-        .headers
-        .get("x-amz-target")
-        .and_then(|v| v.to_str().ok());
-    let op = match (&parts.method, path, target.and_then(Operation::from_target)) {
-        (&Method::POST, "/", Some(op)) => op,
-        _ => {
-            return Err(ApiError::from_parts(
-                "UnknownOperationException",
-                400,
-                String::new(),
-            ))
-        }
-    };
-    log.operation = Some(op.name());
-    let ctx = Context {
-        account_id: who.principal.account_id.clone(),
-        region: who.region,
-        request_id: request_id.to_owned(),
-        access_key_id: who.access_key_id,
-        principal_arn: who.principal.arn,
-        source_ip: Some(remote.ip()),
-    };
-    dispatch(app.service.as_ref(), &ctx, op, &body).await
+    let collected = tokio::time::timeout(app.limits.body_timeout, Limited::new(body, app.limits.max_body_bytes).collect())
+        .await
+        .map_err(|_| AuthError {
+            code: "RequestTimeoutException",
+            status: 408,
+            message: "The request body was not received in time.".into(),
+        })?;
+    match collected {
+        Ok(c) => Ok(c.to_bytes()),
+        Err(e) if e.is::<http_body_util::LengthLimitError>() => Err(too_large()),
+        Err(_) => Err(AuthError {
+            code: "SerializationException",
+            status: 400,
+            message: "The request body could not be read.".into(),
+        }),
+    }
 }

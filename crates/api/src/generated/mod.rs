@@ -1,3 +1,7 @@
-//! Code generated from the AWS models by `codegen/gen_api.py`; see each file's header.
+//! Code generated from the AWS models: `secretsmanager` by `codegen/gen_api.py`; `iam`,
+//! `sts` and `unicode` by `codegen/gen_query.py`. See each file's header.
 
+pub mod iam;
 pub mod secretsmanager;
+pub mod sts;
+pub mod unicode;

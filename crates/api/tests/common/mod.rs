@@ -35,6 +35,7 @@ pub fn ctx() -> Context {
         access_key_id: "AKIDEXAMPLE".into(),
         principal_arn: "arn:aws:iam::123456789012:root".into(),
         source_ip: None,
+        ..Default::default()
     }
 }
 

@@ -9,13 +9,24 @@ use super::filters::SortBy;
 use super::get_secret_value::read;
 use super::list_secrets::{scan, Scan};
 use super::Service;
-use crate::error::{invalid_parameter, not_found};
+use crate::authz::Target;
+use crate::error::invalid_parameter;
+
+const GET: &str = "secretsmanager:GetSecretValue";
+
+fn secret_id_key(s: &super::model::Secret) -> cofre_policy::ContextKeys {
+    let mut k = cofre_policy::ContextKeys::default();
+    k.insert("secretsmanager:SecretId", s.row.arn.clone());
+    k
+}
 
 pub(super) async fn run(
     svc: &Service,
     ctx: &Context,
     input: BatchGetSecretValueRequest,
 ) -> Result<BatchGetSecretValueResponse, ApiError> {
+    svc.authorize(ctx, "secretsmanager:BatchGetSecretValue", Target::Any, Default::default())
+        .await?;
     let mut values = Vec::new();
     let mut errors = Vec::new();
     let mut next_token = None;
@@ -27,9 +38,10 @@ pub(super) async fn run(
                 ));
             }
             for id in ids {
-                let got = match svc.try_resolve(ctx, &id).await? {
-                    Some(s) => read(svc, ctx, s, None, None).await,
-                    None => Err(not_found()),
+                // AWS authorizes secretsmanager:GetSecretValue on each secret as well.
+                let got = match svc.resolve(ctx, &id, GET, Default::default()).await {
+                    Ok(s) => read(svc, ctx, s, None, None).await,
+                    Err(e) => Err(e),
                 };
                 push(got, id, &mut values, &mut errors);
             }
@@ -51,7 +63,13 @@ pub(super) async fn run(
             next_token = page.next_token;
             for s in page.items {
                 let id = s.row.arn.clone();
-                let got = read(svc, ctx, s, None, None).await;
+                let got = match svc
+                    .authorize(ctx, GET, Target::Secret(&s), secret_id_key(&s))
+                    .await
+                {
+                    Ok(()) => read(svc, ctx, s, None, None).await,
+                    Err(e) => Err(e),
+                };
                 push(got, id, &mut values, &mut errors);
             }
         }

@@ -5,7 +5,10 @@ use cofre_crypto::random_alnum;
 use cofre_store::{Scope, SecretRow, SecretWrite, StoreError};
 
 use super::model::{Secret, SecretMeta, AWSCURRENT, META_FORMAT};
-use super::rules::{check_name, check_tags, merge_tags, token_or_new};
+use super::rules::{check_name, check_tags, merge_tags, tag_keys, token_or_new};
+use crate::authz::Target;
+
+const ACTION: &str = "secretsmanager:CreateSecret";
 use super::value::SecretValue;
 use super::Service;
 use crate::error::{internal, invalid_request};
@@ -36,6 +39,16 @@ pub(super) async fn run(
         .await?;
     let value = SecretValue::from_request(input.secret_string, input.secret_binary)?;
     let token = token_or_new(input.client_request_token);
+    let mut request_keys = tag_keys(&tags);
+    for (k, v) in [
+        ("secretsmanager:Name", Some(name.clone())),
+        ("secretsmanager:Description", input.description.clone()),
+        ("secretsmanager:KmsKeyId", input.kms_key_id.clone()),
+    ] {
+        if let Some(v) = v {
+            request_keys.insert(k, v);
+        }
+    }
     let scope = Scope {
         account_id: ctx.account_id.clone(),
         region: ctx.region.clone(),
@@ -48,10 +61,13 @@ pub(super) async fn run(
             .await
             .map_err(internal)?
         {
+            let secret = Secret::from_row(row)?;
+            svc.authorize(ctx, ACTION, Target::Secret(&secret), request_keys.clone())
+                .await?;
             return existing(
                 svc,
                 ctx,
-                Secret::from_row(row)?,
+                secret,
                 &name,
                 &token,
                 value.as_ref(),
@@ -75,6 +91,8 @@ pub(super) async fn run(
             purge_at_ms: None,
             meta: vec![],
         };
+        svc.authorize(ctx, ACTION, Target::Arn(&row.arn), request_keys.clone())
+            .await?;
         let mut secret = Secret {
             row,
             meta: SecretMeta {
@@ -87,6 +105,7 @@ pub(super) async fn run(
                 last_accessed_day_ms: None,
                 deleted_ms: None,
                 versions: vec![],
+                resource_policy: None,
             },
         };
         let mut put = vec![];

@@ -3,6 +3,7 @@
 use cofre_api::{ApiError, Context, DeleteSecretRequest, DeleteSecretResponse, Timestamp};
 use cofre_store::StoreError;
 
+use super::resolve::keys;
 use super::{Committed, Service, MAX_WRITE_ATTEMPTS};
 use crate::clock::{ms_to_secs, DAY_MS};
 use crate::error::{internal, invalid_parameter};
@@ -26,7 +27,17 @@ pub(super) async fn run(
     }
     let secret_id = input.secret_id.unwrap_or_default();
     for _ in 0..MAX_WRITE_ATTEMPTS {
-        let mut secret = svc.resolve(ctx, &secret_id).await?;
+        let mut secret = svc
+            .resolve(
+                ctx,
+                &secret_id,
+                "secretsmanager:DeleteSecret",
+                keys(&[
+                    ("secretsmanager:ForceDeleteWithoutRecovery", Some(force.to_string())),
+                    ("secretsmanager:RecoveryWindowInDays", input.recovery_window_in_days.map(|d| d.to_string())),
+                ]),
+            )
+            .await?;
         let now = svc.now_ms();
         let deletion_ms = if force {
             match svc

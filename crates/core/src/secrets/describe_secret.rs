@@ -17,7 +17,12 @@ pub(super) async fn run(
     input: DescribeSecretRequest,
 ) -> Result<DescribeSecretResponse, ApiError> {
     let s = svc
-        .resolve(ctx, input.secret_id.as_deref().unwrap_or_default())
+        .resolve(
+            ctx,
+            input.secret_id.as_deref().unwrap_or_default(),
+            "secretsmanager:DescribeSecret",
+            Default::default(),
+        )
         .await?;
     let e = list_entry(&s);
     Ok(DescribeSecretResponse {

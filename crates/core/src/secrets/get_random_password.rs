@@ -13,10 +13,17 @@ use crate::error::invalid_parameter;
 const PUNCTUATION: &str = "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~";
 
 pub(super) async fn run(
-    _svc: &Service,
-    _ctx: &Context,
+    svc: &Service,
+    ctx: &Context,
     input: GetRandomPasswordRequest,
 ) -> Result<GetRandomPasswordResponse, ApiError> {
+    svc.authorize(
+        ctx,
+        "secretsmanager:GetRandomPassword",
+        crate::authz::Target::Any,
+        Default::default(),
+    )
+    .await?;
     let length = input.password_length.unwrap_or(32);
     let exclude: Vec<char> = input
         .exclude_characters

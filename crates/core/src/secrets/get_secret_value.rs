@@ -2,6 +2,7 @@
 
 use cofre_api::{ApiError, Context, GetSecretValueRequest, GetSecretValueResponse};
 
+use super::resolve::keys;
 use super::model::{Secret, AWSCURRENT};
 use super::value::SecretValue;
 use super::{Committed, Service};
@@ -14,7 +15,15 @@ pub(super) async fn run(
     input: GetSecretValueRequest,
 ) -> Result<GetSecretValueResponse, ApiError> {
     let secret = svc
-        .resolve(ctx, input.secret_id.as_deref().unwrap_or_default())
+        .resolve(
+            ctx,
+            input.secret_id.as_deref().unwrap_or_default(),
+            "secretsmanager:GetSecretValue",
+            keys(&[
+                ("secretsmanager:VersionId", input.version_id.clone()),
+                ("secretsmanager:VersionStage", input.version_stage.clone()),
+            ]),
+        )
         .await?;
     read(
         svc,

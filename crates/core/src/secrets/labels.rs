@@ -95,6 +95,7 @@ mod tests {
             last_changed_ms: 0,
             last_accessed_day_ms: None,
             deleted_ms: None,
+            resource_policy: None,
             versions: ids
                 .iter()
                 .map(|(id, st)| VersionMeta {

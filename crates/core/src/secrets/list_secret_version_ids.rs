@@ -17,7 +17,12 @@ pub(super) async fn run(
     input: ListSecretVersionIdsRequest,
 ) -> Result<ListSecretVersionIdsResponse, ApiError> {
     let secret = svc
-        .resolve(ctx, input.secret_id.as_deref().unwrap_or_default())
+        .resolve(
+            ctx,
+            input.secret_id.as_deref().unwrap_or_default(),
+            "secretsmanager:ListSecretVersionIds",
+            Default::default(),
+        )
         .await?;
     let include_deprecated = input.include_deprecated.unwrap_or(false);
     let max = input.max_results.unwrap_or(100).clamp(1, 100) as usize;

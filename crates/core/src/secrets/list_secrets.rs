@@ -8,6 +8,7 @@ use super::describe_secret::list_entry;
 use super::filters::{compare, compile, matches_all, SortBy, SortKey};
 use super::model::Secret;
 use super::{paging, Service};
+use crate::authz::Target;
 use crate::error::internal;
 
 /// Where the previous page ended: its sort settings and last item.
@@ -92,6 +93,13 @@ pub(super) async fn run(
     ctx: &Context,
     input: ListSecretsRequest,
 ) -> Result<ListSecretsResponse, ApiError> {
+    svc.authorize(
+        ctx,
+        "secretsmanager:ListSecrets",
+        Target::Any,
+        Default::default(),
+    )
+    .await?;
     let page = scan(
         svc,
         ctx,

@@ -28,6 +28,7 @@ pub mod model;
 mod paging;
 mod put_secret_value;
 mod resolve;
+mod resource_policy;
 mod restore_secret;
 mod rules;
 mod tag_resource;
@@ -58,6 +59,8 @@ pub struct Service {
     pub(crate) keys: Keyring,
     pub(crate) clock: Arc<dyn Clock>,
     credentials: Credentials,
+    pub(crate) iam: crate::iam::Iam,
+    pub(crate) policy_cache: cofre_policy::PolicyCache,
 }
 
 /// Whether a write went through or must be retried from a fresh read.
@@ -74,6 +77,8 @@ impl Service {
         Self {
             keys: Keyring::new(root, store.clone()),
             credentials: Credentials::new(store.clone()),
+            iam: crate::iam::Iam::new(store.clone(), clock.clone()),
+            policy_cache: cofre_policy::PolicyCache::default(),
             store,
             clock,
         }
@@ -100,9 +105,21 @@ impl Service {
 
     /// The key that wraps values of secrets in the caller's account and region.
     pub(crate) async fn kek(&self, ctx: &Context) -> Result<Arc<KmsKey>, ApiError> {
-        self.keys
-            .default_key(&ctx.account_id, &ctx.region, self.now_ms())
-            .await
+        self.kek_of(&ctx.account_id, &ctx.region).await
+    }
+
+    /// The key that wraps values of secrets owned by `account` in `region`.
+    pub(crate) async fn kek_of(
+        &self,
+        account: &str,
+        region: &str,
+    ) -> Result<Arc<KmsKey>, ApiError> {
+        self.keys.default_key(account, region, self.now_ms()).await
+    }
+
+    /// The IAM identity registry.
+    pub fn iam(&self) -> &crate::iam::Iam {
+        &self.iam
     }
 
     /// Writes `secret` back with compare-and-swap on its revision.
@@ -128,7 +145,7 @@ impl Service {
     /// Reads and decrypts one version of `secret`.
     pub(crate) async fn read_value(
         &self,
-        ctx: &Context,
+        _ctx: &Context,
         secret: &Secret,
         version_id: &str,
     ) -> Result<value::SecretValue, ApiError> {
@@ -138,7 +155,7 @@ impl Service {
             .await
             .map_err(internal)?
             .ok_or_else(|| internal("version metadata without a stored value"))?;
-        let kek = self.kek(ctx).await?;
+        let kek = self.kek_of(&secret.row.account_id, &secret.row.region).await?;
         value::open_value(
             kek.material(),
             &secret.row.account_id,
@@ -254,5 +271,33 @@ impl SecretsManager for Service {
         input: UpdateSecretVersionStageRequest,
     ) -> Result<UpdateSecretVersionStageResponse, ApiError> {
         update_secret_version_stage::run(self, ctx, input).await
+    }
+    async fn put_resource_policy(
+        &self,
+        ctx: &Context,
+        input: PutResourcePolicyRequest,
+    ) -> Result<PutResourcePolicyResponse, ApiError> {
+        resource_policy::put(self, ctx, input).await
+    }
+    async fn get_resource_policy(
+        &self,
+        ctx: &Context,
+        input: GetResourcePolicyRequest,
+    ) -> Result<GetResourcePolicyResponse, ApiError> {
+        resource_policy::get(self, ctx, input).await
+    }
+    async fn delete_resource_policy(
+        &self,
+        ctx: &Context,
+        input: DeleteResourcePolicyRequest,
+    ) -> Result<DeleteResourcePolicyResponse, ApiError> {
+        resource_policy::delete(self, ctx, input).await
+    }
+    async fn validate_resource_policy(
+        &self,
+        ctx: &Context,
+        input: ValidateResourcePolicyRequest,
+    ) -> Result<ValidateResourcePolicyResponse, ApiError> {
+        resource_policy::validate(self, ctx, input).await
     }
 }

@@ -61,6 +61,9 @@ pub struct SecretMeta {
     pub deleted_ms: Option<i64>,
     /// Versions, oldest first.
     pub versions: Vec<VersionMeta>,
+    /// The resource-based policy document, if one is attached.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource_policy: Option<String>,
 }
 
 /// A row with its decoded metadata.

@@ -1,66 +1,86 @@
-//! SecretId resolution: a name, a full ARN, or a partial ARN (an ARN without the `-xxxxxx`
-//! suffix), always within the caller's account and region.
+//! SecretId resolution and authorization, together: a name, a full ARN, or a partial ARN
+//! (an ARN without the `-xxxxxx` suffix). Names resolve in the caller's account and region;
+//! ARNs may name another account's secret in the same region (cross-account access).
+//!
+//! Every operation on an existing secret goes through [`Service::resolve`], so none can skip
+//! authorization. A caller who may not act on the secret gets AccessDeniedException whether
+//! or not it exists; only an authorized caller learns that it doesn't.
 
 use cofre_api::{ApiError, Context};
+use cofre_policy::ContextKeys;
 use cofre_store::Scope;
 
 use super::model::Secret;
 use super::Service;
+use crate::authz::Target;
 use crate::error::{internal, not_found};
 
 impl Service {
-    /// Finds the secret `secret_id` names in the caller's account and region.
-    pub(crate) async fn resolve(&self, ctx: &Context, secret_id: &str) -> Result<Secret, ApiError> {
-        self.try_resolve(ctx, secret_id)
-            .await?
-            .ok_or_else(not_found)
-    }
-
-    /// Like [`Service::resolve`], but `Ok(None)` when nothing matches.
-    pub(crate) async fn try_resolve(
+    /// Finds the secret `secret_id` names and authorizes `action` on it, with the request's
+    /// condition keys in `keys` (`secretsmanager:SecretId` is added here).
+    pub(crate) async fn resolve(
         &self,
         ctx: &Context,
         secret_id: &str,
-    ) -> Result<Option<Secret>, ApiError> {
-        let scope = Scope {
-            account_id: ctx.account_id.clone(),
-            region: ctx.region.clone(),
-        };
-        let name = if let Some(rest) = secret_id.strip_prefix("arn:") {
+        action: &str,
+        mut keys: ContextKeys,
+    ) -> Result<Secret, ApiError> {
+        match self.find(ctx, secret_id).await? {
+            Some(secret) => {
+                keys.insert("secretsmanager:SecretId", secret.row.arn.clone());
+                self.authorize(ctx, action, Target::Secret(&secret), keys).await?;
+                Ok(secret)
+            }
+            None => {
+                let arn = if secret_id.starts_with("arn:") {
+                    secret_id.to_owned()
+                } else {
+                    format!(
+                        "arn:aws:secretsmanager:{}:{}:secret:{}",
+                        ctx.region, ctx.account_id, secret_id
+                    )
+                };
+                keys.insert("secretsmanager:SecretId", arn.clone());
+                self.authorize(ctx, action, Target::Arn(&arn), keys).await?;
+                Err(not_found())
+            }
+        }
+    }
+
+    /// Looks `secret_id` up without authorizing; `Ok(None)` when nothing matches.
+    pub(crate) async fn find(&self, ctx: &Context, secret_id: &str) -> Result<Option<Secret>, ApiError> {
+        let (scope, name) = if let Some(rest) = secret_id.strip_prefix("arn:") {
             // arn:<partition>:secretsmanager:<region>:<account>:secret:<name>[-xxxxxx]
             let parts: Vec<&str> = rest.splitn(6, ':').collect();
             let [_partition, service, region, account, kind, resource] = parts[..] else {
                 return Ok(None);
             };
-            if service != "secretsmanager"
-                || kind != "secret"
-                || region != ctx.region
-                || account != ctx.account_id
-            {
+            if service != "secretsmanager" || kind != "secret" || region != ctx.region {
                 return Ok(None);
             }
-            if let Some(row) = self
-                .store
-                .get_secret_by_arn(secret_id)
-                .await
-                .map_err(internal)?
-            {
-                if row.account_id == ctx.account_id && row.region == ctx.region {
+            if let Some(row) = self.store.get_secret_by_arn(secret_id).await.map_err(internal)? {
+                if row.account_id == account && row.region == region {
                     return Secret::from_row(row).map(Some);
                 }
             }
-            resource
+            (Scope { account_id: account.to_owned(), region: region.to_owned() }, resource)
         } else {
-            secret_id
+            (Scope { account_id: ctx.account_id.clone(), region: ctx.region.clone() }, secret_id)
         };
-        match self
-            .store
-            .get_secret(&scope, name)
-            .await
-            .map_err(internal)?
-        {
+        match self.store.get_secret(&scope, name).await.map_err(internal)? {
             Some(row) => Secret::from_row(row).map(Some),
             None => Ok(None),
         }
     }
+}
+
+/// Condition keys with one value each, for an operation's request.
+pub(crate) fn keys(pairs: &[(&str, Option<String>)]) -> ContextKeys {
+    let mut k = ContextKeys::default();
+    for (name, value) in pairs {
+        if let Some(v) = value {
+            k.insert(name, v.clone());
+        }
+    }
+    k
 }

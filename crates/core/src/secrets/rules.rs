@@ -54,6 +54,16 @@ pub fn check_tags(tags: &[Tag]) -> Result<Vec<TagEntry>, ApiError> {
     Ok(out)
 }
 
+/// `aws:RequestTag/<key>` and `aws:TagKeys` for tags a request sets.
+pub fn tag_keys(tags: &[TagEntry]) -> cofre_policy::ContextKeys {
+    let mut k = cofre_policy::ContextKeys::default();
+    for t in tags {
+        k.insert(&format!("aws:RequestTag/{}", t.key), t.value.clone());
+    }
+    k.insert_many("aws:TagKeys", tags.iter().map(|t| t.key.clone()).collect());
+    k
+}
+
 /// Merges `new` tags into `existing` (same key: value replaced), enforcing [`MAX_TAGS`].
 pub fn merge_tags(existing: &mut Vec<TagEntry>, new: Vec<TagEntry>) -> Result<(), ApiError> {
     for t in new {

@@ -2,6 +2,7 @@
 
 use cofre_api::{ApiError, Context, UpdateSecretRequest, UpdateSecretResponse};
 
+use super::resolve::keys;
 use super::model::AWSCURRENT;
 use super::rules::token_or_new;
 use super::value::SecretValue;
@@ -21,7 +22,17 @@ pub(super) async fn run(
     let token = token_or_new(input.client_request_token);
     let secret_id = input.secret_id.unwrap_or_default();
     for _ in 0..MAX_WRITE_ATTEMPTS {
-        let mut secret = svc.resolve(ctx, &secret_id).await?;
+        let mut secret = svc
+            .resolve(
+                ctx,
+                &secret_id,
+                "secretsmanager:UpdateSecret",
+                keys(&[
+                    ("secretsmanager:Description", input.description.clone()),
+                    ("secretsmanager:KmsKeyId", input.kms_key_id.clone()),
+                ]),
+            )
+            .await?;
         if secret.is_deleted() {
             return Err(invalid_request(MARKED_FOR_DELETION));
         }

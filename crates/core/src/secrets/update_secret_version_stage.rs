@@ -5,6 +5,7 @@ use cofre_api::{
 };
 
 use super::labels;
+use super::resolve::keys;
 use super::model::AWSCURRENT;
 use super::{Committed, Service, MAX_WRITE_ATTEMPTS};
 use crate::error::{invalid_parameter, invalid_request, MARKED_FOR_DELETION};
@@ -23,7 +24,14 @@ pub(super) async fn run(
         ));
     }
     for _ in 0..MAX_WRITE_ATTEMPTS {
-        let mut secret = svc.resolve(ctx, &secret_id).await?;
+        let mut secret = svc
+            .resolve(
+                ctx,
+                &secret_id,
+                "secretsmanager:UpdateSecretVersionStage",
+                keys(&[("secretsmanager:VersionStage", Some(stage.clone()))]),
+            )
+            .await?;
         if secret.is_deleted() {
             return Err(invalid_request(MARKED_FOR_DELETION));
         }

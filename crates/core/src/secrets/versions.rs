@@ -49,7 +49,9 @@ impl Service {
             ));
         }
         let now = self.now_ms();
-        let kek = self.kek(ctx).await?;
+        let kek = self
+            .kek_of(&secret.row.account_id, &secret.row.region)
+            .await?;
         let sealed = seal_value(
             kek.material(),
             &secret.row.account_id,
