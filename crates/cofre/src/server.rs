@@ -62,6 +62,7 @@ pub async fn run(args: ServerArgs) -> Result<(), StartError> {
         (Arc::new(store), root, AuthMode::SigV4)
     };
     let service = Arc::new(Service::new(store, root, clock));
+    service.set_operator_account(&args.account_id);
     if !args.dev {
         bootstrap::root_credentials(&service, &args.data_dir, &args.account_id).await?;
     }

@@ -15,6 +15,7 @@
 
 pub mod clock;
 pub mod credentials;
+pub mod admin;
 pub mod authz;
 pub mod error;
 pub mod iam;

@@ -23,11 +23,14 @@ use crate::auth::{authenticate, caller_of, AuthError, Authenticated};
 use crate::App;
 
 const JSON_CONTENT_TYPE: &str = "application/x-amz-json-1.1";
+/// `X-Amz-Target` prefix of Cofre's own admin API.
+pub const ADMIN_TARGET_PREFIX: &str = "CofreAdmin.";
 
 /// The services Cofre answers, by SigV4 signing name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Service {
     SecretsManager,
+    Admin,
     Iam,
     Sts,
 }
@@ -36,6 +39,7 @@ impl Service {
     fn signing_name(self) -> &'static str {
         match self {
             Self::SecretsManager => "secretsmanager",
+            Self::Admin => "cofre",
             Self::Iam => "iam",
             Self::Sts => "sts",
         }
@@ -103,7 +107,10 @@ pub async fn handle(app: &App, req: Request<Incoming>, remote: SocketAddr) -> Re
 /// Which service a request is for: awsJson requests carry `X-Amz-Target`; awsQuery requests
 /// are form posts (or GETs with `Action=`) whose credential scope names `iam` or `sts`.
 fn classify(parts: &http::request::Parts) -> Service {
-    if parts.headers.contains_key("x-amz-target") {
+    if let Some(target) = parts.headers.get("x-amz-target") {
+        if target.as_bytes().starts_with(ADMIN_TARGET_PREFIX.as_bytes()) {
+            return Service::Admin;
+        }
         return Service::SecretsManager;
     }
     let form = parts
@@ -137,7 +144,7 @@ async fn handle_inner(
     let (parts, body) = req.into_parts();
     let service = classify(&parts);
     let fail = |e: AuthError| match service {
-        Service::SecretsManager => Reply::Json(Err(e.into())),
+        Service::SecretsManager | Service::Admin => Reply::Json(Err(e.into())),
         Service::Iam => Reply::Query { namespace: cofre_api::iam::XML_NAMESPACE, result: Err(query_error_from_sig(e.code, e.message)) },
         Service::Sts => Reply::Query { namespace: cofre_api::sts::XML_NAMESPACE, result: Err(query_error_from_sig(e.code, e.message)) },
     };
@@ -172,6 +179,23 @@ async fn handle_inner(
             };
             log.operation = Some(op.name().to_owned());
             let result = dispatch(app.service.as_ref(), &ctx, op, &body).await;
+            Reply::Json(guard_authorized(&ctx, result, || {
+                ApiError::new(ErrorCode::AccessDeniedException, "The request was not authorized.")
+            }))
+        }
+        Service::Admin => {
+            let op = parts
+                .headers
+                .get("x-amz-target")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|t| t.strip_prefix(ADMIN_TARGET_PREFIX))
+                .unwrap_or_default()
+                .to_owned();
+            log.operation = Some(format!("admin:{op}"));
+            if parts.method != Method::POST || path != "/" {
+                return Reply::Json(Err(ApiError::from_parts("UnknownOperationException", 400, String::new())));
+            }
+            let result = cofre_core::admin::dispatch(app.service.as_ref(), &ctx, &op, &body).await;
             Reply::Json(guard_authorized(&ctx, result, || {
                 ApiError::new(ErrorCode::AccessDeniedException, "The request was not authorized.")
             }))

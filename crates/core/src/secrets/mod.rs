@@ -61,6 +61,8 @@ pub struct Service {
     credentials: Credentials,
     pub(crate) iam: crate::iam::Iam,
     pub(crate) policy_cache: cofre_policy::PolicyCache,
+    /// The operator account: its principals may use the admin API (when their policies allow).
+    operator_account: std::sync::OnceLock<String>,
 }
 
 /// Whether a write went through or must be retried from a fresh read.
@@ -79,6 +81,7 @@ impl Service {
             credentials: Credentials::new(store.clone()),
             iam: crate::iam::Iam::new(store.clone(), clock.clone()),
             policy_cache: cofre_policy::PolicyCache::default(),
+            operator_account: std::sync::OnceLock::new(),
             store,
             clock,
         }
@@ -115,6 +118,16 @@ impl Service {
         region: &str,
     ) -> Result<Arc<KmsKey>, ApiError> {
         self.keys.default_key(account, region, self.now_ms()).await
+    }
+
+    /// Names the operator account (the `--account-id` of the server); set once at start-up.
+    pub fn set_operator_account(&self, account_id: &str) {
+        let _ = self.operator_account.set(account_id.to_owned());
+    }
+
+    /// The operator account, if one was set.
+    pub fn operator_account(&self) -> Option<&str> {
+        self.operator_account.get().map(String::as_str)
     }
 
     /// The IAM identity registry.
