@@ -48,6 +48,7 @@ fn run_script(srv: &common::Server, program: &str, script: &Path) {
         .stderr(Stdio::piped())
         .env("COFRE_ENDPOINT", srv.endpoint())
         .env("COFRE_ACCOUNT_ID", common::ACCOUNT)
+        .env("COFRE_BIN", env!("CARGO_BIN_EXE_cofre"))
         .env("AWS_ACCESS_KEY_ID", common::ACCESS_KEY_ID)
         .env("AWS_SECRET_ACCESS_KEY", common::SECRET_ACCESS_KEY)
         .env("AWS_DEFAULT_REGION", common::REGION)
@@ -154,4 +155,14 @@ fn boto3_smoke() {
     let dir = common::TempDir::new("boto3-smoke");
     let srv = common::Server::start(&dir);
     run_script(&srv, "python3", &test_file("py/boto3_smoke.py"));
+}
+
+#[test]
+fn aws_cli_access_control() {
+    require("bash", "bash", &["-c", "true"]);
+    require("python3", "python3", &["-c", "import json"]);
+    require("The AWS CLI (`aws`)", "aws", &["--version"]);
+    let dir = common::TempDir::new("cli-access");
+    let srv = common::Server::start(&dir);
+    run_script(&srv, "bash", &test_file("cli/access.sh"));
 }

@@ -1058,7 +1058,10 @@ fn unimplemented_operations_answer_invalid_request() {
     let cases = [
         ("RotateSecret", json!({"SecretId": "raw/u"})),
         ("CancelRotateSecret", json!({"SecretId": "raw/u"})),
-        ("RemoveRegionsFromReplication", json!({"SecretId": "raw/u", "RemoveReplicaRegions": ["eu-west-1"]})),
+        (
+            "RemoveRegionsFromReplication",
+            json!({"SecretId": "raw/u", "RemoveReplicaRegions": ["eu-west-1"]}),
+        ),
         (
             "ReplicateSecretToRegions",
             json!({"SecretId": "raw/u", "AddReplicaRegions": [{"Region": "eu-west-1"}]}),

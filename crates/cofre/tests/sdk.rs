@@ -1042,7 +1042,12 @@ async fn later_issue_operations_refuse_clearly() {
     let e = c.rotate_secret().secret_id("r").send().await.unwrap_err();
     assert_eq!(code(&e), "InvalidRequestException");
     assert!(message(&e).contains("not support"), "{}", message(&e));
-    let e = c.cancel_rotate_secret().secret_id("r").send().await.unwrap_err();
+    let e = c
+        .cancel_rotate_secret()
+        .secret_id("r")
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(code(&e), "InvalidRequestException");
     let e = c
         .replicate_secret_to_regions()

@@ -11,7 +11,9 @@
 use std::sync::{Arc, OnceLock};
 
 use cofre_api::{ApiError, Caller, CallerKind, Context, ErrorCode};
-use cofre_policy::{evaluate, ContextKeys, Decision, Policy, PolicyCache, PolicyKind, Principal, RequestContext};
+use cofre_policy::{
+    evaluate, ContextKeys, Decision, Policy, PolicyCache, PolicyKind, Principal, RequestContext,
+};
 
 use crate::error::internal;
 use crate::secrets::model::Secret;
@@ -93,15 +95,31 @@ impl Service {
             Target::Secret(s) => ResourceFacts {
                 arn: s.row.arn.clone(),
                 account: Some(s.row.account_id.clone()),
-                tags: s.meta.tags.iter().map(|t| (t.key.as_str(), t.value.as_str())).collect(),
-                policy: s.meta.resource_policy.as_deref().map(|p| (p, PolicyKind::Resource)),
+                tags: s
+                    .meta
+                    .tags
+                    .iter()
+                    .map(|t| (t.key.as_str(), t.value.as_str()))
+                    .collect(),
+                policy: s
+                    .meta
+                    .resource_policy
+                    .as_deref()
+                    .map(|p| (p, PolicyKind::Resource)),
             },
             Target::Arn(arn) => ResourceFacts {
                 arn: arn.to_owned(),
-                account: arn.split(':').nth(4).filter(|a| !a.is_empty()).map(str::to_owned),
+                account: arn
+                    .split(':')
+                    .nth(4)
+                    .filter(|a| !a.is_empty())
+                    .map(str::to_owned),
                 ..Default::default()
             },
-            Target::Any => ResourceFacts { arn: "*".into(), ..Default::default() },
+            Target::Any => ResourceFacts {
+                arn: "*".into(),
+                ..Default::default()
+            },
         };
         Ok(self.decide(ctx, action, &facts, keys).await?)
     }
@@ -123,9 +141,9 @@ impl Service {
             keys.insert(&format!("{service}:ResourceTag/{k}"), (*v).to_owned());
         }
         let compile = |doc: &str, kind| {
-            self.policies()
-                .get_or_parse(doc, kind)
-                .map_err(|e| AuthzError::Internal(format!("stored policy does not parse: {}", e.message)))
+            self.policies().get_or_parse(doc, kind).map_err(|e| {
+                AuthzError::Internal(format!("stored policy does not parse: {}", e.message))
+            })
         };
         let resource_policy = match resource.policy {
             Some((doc, kind)) => Some(compile(doc, kind)?),
@@ -139,11 +157,16 @@ impl Service {
                     .identity_policies(&principal_of(caller))
                     .await
                     .map_err(|e| AuthzError::Internal(e.message))?;
-                docs.iter().map(|d| compile(d, PolicyKind::Identity)).collect::<Result<_, _>>()?
+                docs.iter()
+                    .map(|d| compile(d, PolicyKind::Identity))
+                    .collect::<Result<_, _>>()?
             }
         };
         let session = match &caller.kind {
-            CallerKind::AssumedRole { session_policy: Some(doc), .. } => Some(compile(doc, PolicyKind::Session)?),
+            CallerKind::AssumedRole {
+                session_policy: Some(doc),
+                ..
+            } => Some(compile(doc, PolicyKind::Session)?),
             _ => None,
         };
         let req = RequestContext {
@@ -162,14 +185,22 @@ impl Service {
             keys,
         };
         let identity_refs: Vec<&Policy> = identity.iter().map(|p| p.as_ref()).collect();
-        let eval = evaluate(&req, &identity_refs, resource_policy.as_deref(), session.as_deref());
+        let eval = evaluate(
+            &req,
+            &identity_refs,
+            resource_policy.as_deref(),
+            session.as_deref(),
+        );
         match eval.decision {
             Decision::Allow => {
                 ctx.authorized.set();
                 Ok(())
             }
             Decision::ExplicitDeny | Decision::ImplicitDeny => {
-                let tail = eval.reason.map(|r| r.message_tail(action)).unwrap_or_default();
+                let tail = eval
+                    .reason
+                    .map(|r| r.message_tail(action))
+                    .unwrap_or_default();
                 Err(AuthzError::Denied(format!(
                     "User: {} is not authorized to perform: {action} on resource: {} {tail}",
                     caller.arn, resource.arn
@@ -182,16 +213,22 @@ impl Service {
     fn global_keys(&self, ctx: &Context, keys: &mut ContextKeys) {
         let caller = &ctx.caller;
         let now = self.now_ms();
-        keys.insert("aws:PrincipalArn", match &caller.kind {
-            CallerKind::AssumedRole { role_arn, .. } => role_arn.clone(),
-            _ => caller.arn.clone(),
-        });
+        keys.insert(
+            "aws:PrincipalArn",
+            match &caller.kind {
+                CallerKind::AssumedRole { role_arn, .. } => role_arn.clone(),
+                _ => caller.arn.clone(),
+            },
+        );
         keys.insert("aws:PrincipalAccount", caller.account_id.clone());
-        keys.insert("aws:PrincipalType", match &caller.kind {
-            CallerKind::Root => "Account",
-            CallerKind::User { .. } => "User",
-            CallerKind::AssumedRole { .. } => "AssumedRole",
-        });
+        keys.insert(
+            "aws:PrincipalType",
+            match &caller.kind {
+                CallerKind::Root => "Account",
+                CallerKind::User { .. } => "User",
+                CallerKind::AssumedRole { .. } => "AssumedRole",
+            },
+        );
         match &caller.kind {
             CallerKind::Root => keys.insert("aws:userid", caller.account_id.clone()),
             CallerKind::User { name, user_id } => {
@@ -206,7 +243,14 @@ impl Service {
         if let Some(ip) = ctx.source_ip {
             keys.insert("aws:SourceIp", ip.to_string());
         }
-        keys.insert("aws:SecureTransport", if ctx.secure_transport { "true" } else { "false" });
+        keys.insert(
+            "aws:SecureTransport",
+            if ctx.secure_transport {
+                "true"
+            } else {
+                "false"
+            },
+        );
         keys.insert("aws:RequestedRegion", ctx.region.clone());
         keys.insert("aws:EpochTime", (now / 1000).to_string());
         keys.insert("aws:CurrentTime", iso8601(now));
@@ -218,7 +262,10 @@ fn iso8601(ms: i64) -> String {
     let secs = ms.div_euclid(1000);
     time::OffsetDateTime::from_unix_timestamp(secs)
         .ok()
-        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
         .unwrap_or_default()
 }
 
@@ -227,8 +274,15 @@ pub fn principal_of(c: &Caller) -> crate::iam::Principal {
     use crate::iam::{Principal as P, PrincipalKind as K};
     let kind = match &c.kind {
         CallerKind::Root => K::Root,
-        CallerKind::User { name, user_id } => K::User { name: name.clone(), user_id: user_id.clone() },
-        CallerKind::AssumedRole { role_arn, user_id, session_policy } => {
+        CallerKind::User { name, user_id } => K::User {
+            name: name.clone(),
+            user_id: user_id.clone(),
+        },
+        CallerKind::AssumedRole {
+            role_arn,
+            user_id,
+            session_policy,
+        } => {
             let (role_id, session_name) = user_id.split_once(':').unwrap_or((user_id.as_str(), ""));
             K::AssumedRole {
                 role_name: role_arn.rsplit('/').next().unwrap_or_default().to_owned(),
@@ -240,5 +294,10 @@ pub fn principal_of(c: &Caller) -> crate::iam::Principal {
             }
         }
     };
-    P { account_id: c.account_id.clone(), arn: c.arn.clone(), kind, tags: c.tags.clone() }
+    P {
+        account_id: c.account_id.clone(),
+        arn: c.arn.clone(),
+        kind,
+        tags: c.tags.clone(),
+    }
 }

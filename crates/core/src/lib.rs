@@ -13,10 +13,10 @@
 //! wire and the envelope seal; errors built here never carry a value, and inner failures are
 //! logged and answered with an opaque `InternalServiceError`.
 
-pub mod clock;
-pub mod credentials;
 pub mod admin;
 pub mod authz;
+pub mod clock;
+pub mod credentials;
 pub mod error;
 pub mod iam;
 pub mod identity_api;

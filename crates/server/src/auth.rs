@@ -31,7 +31,11 @@ pub struct AuthError {
 
 impl From<SigV4Error> for AuthError {
     fn from(e: SigV4Error) -> Self {
-        Self { code: e.code(), status: e.status(), message: e.message() }
+        Self {
+            code: e.code(),
+            status: e.status(),
+            message: e.message(),
+        }
     }
 }
 
@@ -81,8 +85,16 @@ pub async fn authenticate(
             prepared.verify(key.secret.expose())?;
             creds
                 .check_session_token(&key, prepared.session_token(), clock.now_ms())
-                .map_err(|e| AuthError { code: e.code(), status: e.status(), message: e.message() })?;
-            Ok(Authenticated { principal: key.principal.clone(), access_key_id, region })
+                .map_err(|e| AuthError {
+                    code: e.code(),
+                    status: e.status(),
+                    message: e.message(),
+                })?;
+            Ok(Authenticated {
+                principal: key.principal.clone(),
+                access_key_id,
+                region,
+            })
         }
     }
 }
@@ -94,10 +106,15 @@ pub fn caller_of(p: &Principal) -> Caller {
         arn: p.arn.clone(),
         kind: match &p.kind {
             PrincipalKind::Root => CallerKind::Root,
-            PrincipalKind::User { name, user_id } => {
-                CallerKind::User { name: name.clone(), user_id: user_id.clone() }
-            }
-            PrincipalKind::AssumedRole { role_arn, session_policy, .. } => CallerKind::AssumedRole {
+            PrincipalKind::User { name, user_id } => CallerKind::User {
+                name: name.clone(),
+                user_id: user_id.clone(),
+            },
+            PrincipalKind::AssumedRole {
+                role_arn,
+                session_policy,
+                ..
+            } => CallerKind::AssumedRole {
                 role_arn: role_arn.clone(),
                 user_id: p.user_id(),
                 session_policy: session_policy.clone(),
@@ -112,7 +129,8 @@ pub fn caller_of(p: &Principal) -> Caller {
 fn valid_region(r: &str) -> bool {
     !r.is_empty()
         && r.len() <= 32
-        && r.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && r.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         && !r.starts_with('-')
         && !r.ends_with('-')
 }

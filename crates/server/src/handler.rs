@@ -49,7 +49,10 @@ impl Service {
 /// An answer before encoding.
 enum Reply {
     Json(Result<Vec<u8>, ApiError>),
-    Query { namespace: &'static str, result: Result<Vec<u8>, QueryError> },
+    Query {
+        namespace: &'static str,
+        result: Result<Vec<u8>, QueryError>,
+    },
 }
 
 /// What the access log records about a request.
@@ -60,7 +63,11 @@ struct LogFields {
 }
 
 /// Handles one request; never fails (errors become AWS error responses).
-pub async fn handle(app: &App, req: Request<Incoming>, remote: SocketAddr) -> Response<Full<Bytes>> {
+pub async fn handle(
+    app: &App,
+    req: Request<Incoming>,
+    remote: SocketAddr,
+) -> Response<Full<Bytes>> {
     let started = Instant::now();
     let request_id = uuid::Uuid::new_v4().to_string();
     let mut log = LogFields::default();
@@ -69,12 +76,27 @@ pub async fn handle(app: &App, req: Request<Incoming>, remote: SocketAddr) -> Re
         Reply::Json(Ok(body)) => (StatusCode::OK, body, JSON_CONTENT_TYPE, None),
         Reply::Json(Err(e)) => {
             let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::BAD_REQUEST);
-            (status, e.to_body(), JSON_CONTENT_TYPE, Some(e.code_str().to_owned()))
+            (
+                status,
+                e.to_body(),
+                JSON_CONTENT_TYPE,
+                Some(e.code_str().to_owned()),
+            )
         }
-        Reply::Query { result: Ok(body), .. } => (StatusCode::OK, body, cofre_api::query::CONTENT_TYPE, None),
-        Reply::Query { namespace, result: Err(e) } => {
+        Reply::Query {
+            result: Ok(body), ..
+        } => (StatusCode::OK, body, cofre_api::query::CONTENT_TYPE, None),
+        Reply::Query {
+            namespace,
+            result: Err(e),
+        } => {
             let status = StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST);
-            (status, e.to_xml(&request_id, namespace), cofre_api::query::CONTENT_TYPE, Some(e.code.to_string()))
+            (
+                status,
+                e.to_xml(&request_id, namespace),
+                cofre_api::query::CONTENT_TYPE,
+                Some(e.code.to_string()),
+            )
         }
     };
     tracing::info!(
@@ -108,7 +130,10 @@ pub async fn handle(app: &App, req: Request<Incoming>, remote: SocketAddr) -> Re
 /// are form posts (or GETs with `Action=`) whose credential scope names `iam` or `sts`.
 fn classify(parts: &http::request::Parts) -> Service {
     if let Some(target) = parts.headers.get("x-amz-target") {
-        if target.as_bytes().starts_with(ADMIN_TARGET_PREFIX.as_bytes()) {
+        if target
+            .as_bytes()
+            .starts_with(ADMIN_TARGET_PREFIX.as_bytes())
+        {
             return Service::Admin;
         }
         return Service::SecretsManager;
@@ -117,8 +142,14 @@ fn classify(parts: &http::request::Parts) -> Service {
         .headers
         .get(http::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.to_ascii_lowercase().starts_with("application/x-www-form-urlencoded"));
-    let query_action = parts.uri.query().is_some_and(|q| q.split('&').any(|p| p.starts_with("Action=")));
+        .is_some_and(|v| {
+            v.to_ascii_lowercase()
+                .starts_with("application/x-www-form-urlencoded")
+        });
+    let query_action = parts
+        .uri
+        .query()
+        .is_some_and(|q| q.split('&').any(|p| p.starts_with("Action=")));
     if !(form || query_action) {
         return Service::SecretsManager;
     }
@@ -145,16 +176,25 @@ async fn handle_inner(
     let service = classify(&parts);
     let fail = |e: AuthError| match service {
         Service::SecretsManager | Service::Admin => Reply::Json(Err(e.into())),
-        Service::Iam => Reply::Query { namespace: cofre_api::iam::XML_NAMESPACE, result: Err(query_error_from_sig(e.code, e.message)) },
-        Service::Sts => Reply::Query { namespace: cofre_api::sts::XML_NAMESPACE, result: Err(query_error_from_sig(e.code, e.message)) },
+        Service::Iam => Reply::Query {
+            namespace: cofre_api::iam::XML_NAMESPACE,
+            result: Err(query_error_from_sig(e.code, e.message)),
+        },
+        Service::Sts => Reply::Query {
+            namespace: cofre_api::sts::XML_NAMESPACE,
+            result: Err(query_error_from_sig(e.code, e.message)),
+        },
     };
 
     let body = match read_body(app, &parts, body).await {
         Ok(b) => b,
         Err(e) => return fail(e),
     };
-    let headers: Vec<(&str, &[u8])> =
-        parts.headers.iter().map(|(k, v)| (k.as_str(), v.as_bytes())).collect();
+    let headers: Vec<(&str, &[u8])> = parts
+        .headers
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_bytes()))
+        .collect();
     let path = parts.uri.path();
     let sig_parts = RequestParts {
         method: parts.method.as_str(),
@@ -172,15 +212,27 @@ async fn handle_inner(
 
     match service {
         Service::SecretsManager => {
-            let target = parts.headers.get("x-amz-target").and_then(|v| v.to_str().ok());
+            let target = parts
+                .headers
+                .get("x-amz-target")
+                .and_then(|v| v.to_str().ok());
             let op = match (&parts.method, path, target.and_then(Operation::from_target)) {
                 (&Method::POST, "/", Some(op)) => op,
-                _ => return Reply::Json(Err(ApiError::from_parts("UnknownOperationException", 400, String::new()))),
+                _ => {
+                    return Reply::Json(Err(ApiError::from_parts(
+                        "UnknownOperationException",
+                        400,
+                        String::new(),
+                    )))
+                }
             };
             log.operation = Some(op.name().to_owned());
             let result = dispatch(app.service.as_ref(), &ctx, op, &body).await;
             Reply::Json(guard_authorized(&ctx, result, || {
-                ApiError::new(ErrorCode::AccessDeniedException, "The request was not authorized.")
+                ApiError::new(
+                    ErrorCode::AccessDeniedException,
+                    "The request was not authorized.",
+                )
             }))
         }
         Service::Admin => {
@@ -193,11 +245,18 @@ async fn handle_inner(
                 .to_owned();
             log.operation = Some(format!("admin:{op}"));
             if parts.method != Method::POST || path != "/" {
-                return Reply::Json(Err(ApiError::from_parts("UnknownOperationException", 400, String::new())));
+                return Reply::Json(Err(ApiError::from_parts(
+                    "UnknownOperationException",
+                    400,
+                    String::new(),
+                )));
             }
             let result = cofre_core::admin::dispatch(app.service.as_ref(), &ctx, &op, &body).await;
             Reply::Json(guard_authorized(&ctx, result, || {
-                ApiError::new(ErrorCode::AccessDeniedException, "The request was not authorized.")
+                ApiError::new(
+                    ErrorCode::AccessDeniedException,
+                    "The request was not authorized.",
+                )
             }))
         }
         Service::Iam | Service::Sts => {
@@ -208,7 +267,12 @@ async fn handle_inner(
             };
             let params = match QueryParams::parse_request(parts.uri.query(), &body) {
                 Ok(p) => p,
-                Err(e) => return Reply::Query { namespace, result: Err(e) },
+                Err(e) => {
+                    return Reply::Query {
+                        namespace,
+                        result: Err(e),
+                    }
+                }
             };
             log.operation = params.action().map(str::to_owned);
             let result = if service == Service::Iam {
@@ -216,7 +280,9 @@ async fn handle_inner(
             } else {
                 dispatch_sts(app.service.as_ref(), &ctx, &params).await
             };
-            let result = guard_authorized(&ctx, result, || QueryError::access_denied("The request was not authorized."));
+            let result = guard_authorized(&ctx, result, || {
+                QueryError::access_denied("The request was not authorized.")
+            });
             Reply::Query { namespace, result }
         }
     }
@@ -224,7 +290,11 @@ async fn handle_inner(
 
 /// Defence in depth: a successful answer is sent only if the domain recorded an
 /// authorization decision for the request.
-fn guard_authorized<E>(ctx: &Context, result: Result<Vec<u8>, E>, denied: impl FnOnce() -> E) -> Result<Vec<u8>, E> {
+fn guard_authorized<E>(
+    ctx: &Context,
+    result: Result<Vec<u8>, E>,
+    denied: impl FnOnce() -> E,
+) -> Result<Vec<u8>, E> {
     match result {
         Ok(_) if !ctx.authorized.is_set() => {
             tracing::error!(request_id = %ctx.request_id, "operation returned without an authorization decision; refusing");
@@ -249,11 +319,18 @@ fn context(who: &Authenticated, remote: SocketAddr, request_id: &str) -> Context
 }
 
 /// Reads the body within the size and time limits.
-async fn read_body(app: &App, parts: &http::request::Parts, body: Incoming) -> Result<Bytes, AuthError> {
+async fn read_body(
+    app: &App,
+    parts: &http::request::Parts,
+    body: Incoming,
+) -> Result<Bytes, AuthError> {
     let too_large = || AuthError {
         code: "RequestEntityTooLargeException",
         status: 413,
-        message: format!("Request body exceeds the limit of {} bytes.", app.limits.max_body_bytes),
+        message: format!(
+            "Request body exceeds the limit of {} bytes.",
+            app.limits.max_body_bytes
+        ),
     };
     let declared = parts
         .headers
@@ -263,13 +340,16 @@ async fn read_body(app: &App, parts: &http::request::Parts, body: Incoming) -> R
     if declared.is_some_and(|n| n > app.limits.max_body_bytes as u64) {
         return Err(too_large());
     }
-    let collected = tokio::time::timeout(app.limits.body_timeout, Limited::new(body, app.limits.max_body_bytes).collect())
-        .await
-        .map_err(|_| AuthError {
-            code: "RequestTimeoutException",
-            status: 408,
-            message: "The request body was not received in time.".into(),
-        })?;
+    let collected = tokio::time::timeout(
+        app.limits.body_timeout,
+        Limited::new(body, app.limits.max_body_bytes).collect(),
+    )
+    .await
+    .map_err(|_| AuthError {
+        code: "RequestTimeoutException",
+        status: 408,
+        message: "The request body was not received in time.".into(),
+    })?;
     match collected {
         Ok(c) => Ok(c.to_bytes()),
         Err(e) if e.is::<http_body_util::LengthLimitError>() => Err(too_large()),

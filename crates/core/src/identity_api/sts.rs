@@ -69,10 +69,17 @@ impl Sts for Service {
             account,
             tags: role
                 .as_ref()
-                .map(|r| r.tags.iter().map(|t| (t.key.as_str(), t.value.as_str())).collect())
+                .map(|r| {
+                    r.tags
+                        .iter()
+                        .map(|t| (t.key.as_str(), t.value.as_str()))
+                        .collect()
+                })
                 .unwrap_or_default(),
             policy: Some((
-                role.as_ref().map(|r| r.assume_role_policy_document.as_str()).unwrap_or(NO_TRUST),
+                role.as_ref()
+                    .map(|r| r.assume_role_policy_document.as_str())
+                    .unwrap_or(NO_TRUST),
                 PolicyKind::Trust,
             )),
         };
@@ -85,15 +92,26 @@ impl Sts for Service {
         };
         let creds = self
             .iam
-            .create_session(self.keys.root(), &role, &session_name, input.duration_seconds, input.policy, tags)
+            .create_session(
+                self.keys.root(),
+                &role,
+                &session_name,
+                input.duration_seconds,
+                input.policy,
+                tags,
+            )
             .await?;
         Ok(AssumeRoleResponse {
             credentials: Some(Credentials {
                 access_key_id: Some(creds.access_key_id.clone()),
                 secret_access_key: Some(
-                    String::from_utf8_lossy(creds.secret_access_key.expose()).into_owned().into(),
+                    String::from_utf8_lossy(creds.secret_access_key.expose())
+                        .into_owned()
+                        .into(),
                 ),
-                session_token: Some(String::from_utf8_lossy(creds.session_token.expose()).into_owned()),
+                session_token: Some(
+                    String::from_utf8_lossy(creds.session_token.expose()).into_owned(),
+                ),
                 expiration: Some(ts(creds.expiration_ms)),
             }),
             assumed_role_user: Some(AssumedRoleUser {

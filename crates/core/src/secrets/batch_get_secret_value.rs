@@ -25,8 +25,13 @@ pub(super) async fn run(
     ctx: &Context,
     input: BatchGetSecretValueRequest,
 ) -> Result<BatchGetSecretValueResponse, ApiError> {
-    svc.authorize(ctx, "secretsmanager:BatchGetSecretValue", Target::Any, Default::default())
-        .await?;
+    svc.authorize(
+        ctx,
+        "secretsmanager:BatchGetSecretValue",
+        Target::Any,
+        Default::default(),
+    )
+    .await?;
     let mut values = Vec::new();
     let mut errors = Vec::new();
     let mut next_token = None;

@@ -64,15 +64,7 @@ pub(super) async fn run(
             let secret = Secret::from_row(row)?;
             svc.authorize(ctx, ACTION, Target::Secret(&secret), request_keys.clone())
                 .await?;
-            return existing(
-                svc,
-                ctx,
-                secret,
-                &name,
-                &token,
-                value.as_ref(),
-            )
-            .await;
+            return existing(svc, ctx, secret, &name, &token, value.as_ref()).await;
         }
         let now = svc.now_ms();
         let row = SecretRow {

@@ -33,8 +33,14 @@ pub(super) async fn run(
                 &secret_id,
                 "secretsmanager:DeleteSecret",
                 keys(&[
-                    ("secretsmanager:ForceDeleteWithoutRecovery", Some(force.to_string())),
-                    ("secretsmanager:RecoveryWindowInDays", input.recovery_window_in_days.map(|d| d.to_string())),
+                    (
+                        "secretsmanager:ForceDeleteWithoutRecovery",
+                        Some(force.to_string()),
+                    ),
+                    (
+                        "secretsmanager:RecoveryWindowInDays",
+                        input.recovery_window_in_days.map(|d| d.to_string()),
+                    ),
                 ]),
             )
             .await?;

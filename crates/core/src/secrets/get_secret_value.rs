@@ -2,8 +2,8 @@
 
 use cofre_api::{ApiError, Context, GetSecretValueRequest, GetSecretValueResponse};
 
-use super::resolve::keys;
 use super::model::{Secret, AWSCURRENT};
+use super::resolve::keys;
 use super::value::SecretValue;
 use super::{Committed, Service};
 use crate::clock::{day_start, ms_to_secs};

@@ -168,7 +168,9 @@ impl Service {
             .await
             .map_err(internal)?
             .ok_or_else(|| internal("version metadata without a stored value"))?;
-        let kek = self.kek_of(&secret.row.account_id, &secret.row.region).await?;
+        let kek = self
+            .kek_of(&secret.row.account_id, &secret.row.region)
+            .await?;
         value::open_value(
             kek.material(),
             &secret.row.account_id,

@@ -27,19 +27,28 @@ impl Service {
     ) -> Result<Secret, ApiError> {
         match self.find(ctx, secret_id).await? {
             Some(secret) => {
-                keys.insert("secretsmanager:SecretId", secret.row.arn.clone());
-                self.authorize(ctx, action, Target::Secret(&secret), keys).await?;
-                Ok(secret)
+                let mut secret_keys = keys.clone();
+                secret_keys.insert("secretsmanager:SecretId", secret.row.arn.clone());
+                match self
+                    .authorize(ctx, action, Target::Secret(&secret), secret_keys)
+                    .await
+                {
+                    Ok(()) => Ok(secret),
+                    // Another account's secret: a denial must not differ from the answer
+                    // for a secret that doesn't exist, so give exactly that answer.
+                    Err(_) if secret.row.account_id != ctx.account_id => {
+                        let arn = requested_arn(ctx, secret_id);
+                        keys.insert("secretsmanager:SecretId", arn.clone());
+                        self.authorize(ctx, action, Target::Arn(&arn), keys).await?;
+                        Err(crate::error::internal(
+                            "cross-account target allowed without its policy",
+                        ))
+                    }
+                    Err(e) => Err(e),
+                }
             }
             None => {
-                let arn = if secret_id.starts_with("arn:") {
-                    secret_id.to_owned()
-                } else {
-                    format!(
-                        "arn:aws:secretsmanager:{}:{}:secret:{}",
-                        ctx.region, ctx.account_id, secret_id
-                    )
-                };
+                let arn = requested_arn(ctx, secret_id);
                 keys.insert("secretsmanager:SecretId", arn.clone());
                 self.authorize(ctx, action, Target::Arn(&arn), keys).await?;
                 Err(not_found())
@@ -48,7 +57,11 @@ impl Service {
     }
 
     /// Looks `secret_id` up without authorizing; `Ok(None)` when nothing matches.
-    pub(crate) async fn find(&self, ctx: &Context, secret_id: &str) -> Result<Option<Secret>, ApiError> {
+    pub(crate) async fn find(
+        &self,
+        ctx: &Context,
+        secret_id: &str,
+    ) -> Result<Option<Secret>, ApiError> {
         let (scope, name) = if let Some(rest) = secret_id.strip_prefix("arn:") {
             // arn:<partition>:secretsmanager:<region>:<account>:secret:<name>[-xxxxxx]
             let parts: Vec<&str> = rest.splitn(6, ':').collect();
@@ -58,19 +71,54 @@ impl Service {
             if service != "secretsmanager" || kind != "secret" || region != ctx.region {
                 return Ok(None);
             }
-            if let Some(row) = self.store.get_secret_by_arn(secret_id).await.map_err(internal)? {
+            if let Some(row) = self
+                .store
+                .get_secret_by_arn(secret_id)
+                .await
+                .map_err(internal)?
+            {
                 if row.account_id == account && row.region == region {
                     return Secret::from_row(row).map(Some);
                 }
             }
-            (Scope { account_id: account.to_owned(), region: region.to_owned() }, resource)
+            (
+                Scope {
+                    account_id: account.to_owned(),
+                    region: region.to_owned(),
+                },
+                resource,
+            )
         } else {
-            (Scope { account_id: ctx.account_id.clone(), region: ctx.region.clone() }, secret_id)
+            (
+                Scope {
+                    account_id: ctx.account_id.clone(),
+                    region: ctx.region.clone(),
+                },
+                secret_id,
+            )
         };
-        match self.store.get_secret(&scope, name).await.map_err(internal)? {
+        match self
+            .store
+            .get_secret(&scope, name)
+            .await
+            .map_err(internal)?
+        {
             Some(row) => Secret::from_row(row).map(Some),
             None => Ok(None),
         }
+    }
+}
+
+/// The ARN a request names: the SecretId if it is an ARN, else the partial ARN of the name
+/// in the caller's account and region.
+fn requested_arn(ctx: &Context, secret_id: &str) -> String {
+    if secret_id.starts_with("arn:") {
+        secret_id.to_owned()
+    } else {
+        format!(
+            "arn:aws:secretsmanager:{}:{}:secret:{}",
+            ctx.region, ctx.account_id, secret_id
+        )
     }
 }
 

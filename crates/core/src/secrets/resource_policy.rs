@@ -39,13 +39,20 @@ pub(super) async fn put(
                 ctx,
                 &secret_id,
                 "secretsmanager:PutResourcePolicy",
-                keys(&[("secretsmanager:BlockPublicPolicy", Some(block_public.to_string()))]),
+                keys(&[(
+                    "secretsmanager:BlockPublicPolicy",
+                    Some(block_public.to_string()),
+                )]),
             )
             .await?;
         secret.meta.resource_policy = Some(doc.clone());
         secret.meta.last_changed_ms = svc.now_ms();
         if matches!(svc.commit(&secret, vec![], vec![]).await?, Committed::Done) {
-            return Ok(PutResourcePolicyResponse { arn: Some(secret.row.arn), name: Some(secret.row.name), ..Default::default() });
+            return Ok(PutResourcePolicyResponse {
+                arn: Some(secret.row.arn),
+                name: Some(secret.row.name),
+                ..Default::default()
+            });
         }
     }
     Err(super::too_much_contention())
@@ -80,14 +87,27 @@ pub(super) async fn delete(
     let secret_id = input.secret_id.unwrap_or_default();
     for _ in 0..MAX_WRITE_ATTEMPTS {
         let mut secret = svc
-            .resolve(ctx, &secret_id, "secretsmanager:DeleteResourcePolicy", Default::default())
+            .resolve(
+                ctx,
+                &secret_id,
+                "secretsmanager:DeleteResourcePolicy",
+                Default::default(),
+            )
             .await?;
         if secret.meta.resource_policy.take().is_none() {
-            return Ok(DeleteResourcePolicyResponse { arn: Some(secret.row.arn), name: Some(secret.row.name), ..Default::default() });
+            return Ok(DeleteResourcePolicyResponse {
+                arn: Some(secret.row.arn),
+                name: Some(secret.row.name),
+                ..Default::default()
+            });
         }
         secret.meta.last_changed_ms = svc.now_ms();
         if matches!(svc.commit(&secret, vec![], vec![]).await?, Committed::Done) {
-            return Ok(DeleteResourcePolicyResponse { arn: Some(secret.row.arn), name: Some(secret.row.name), ..Default::default() });
+            return Ok(DeleteResourcePolicyResponse {
+                arn: Some(secret.row.arn),
+                name: Some(secret.row.name),
+                ..Default::default()
+            });
         }
     }
     Err(super::too_much_contention())
@@ -103,15 +123,24 @@ pub(super) async fn validate(
         Some(id) => {
             svc.resolve(ctx, id, ACTION, Default::default()).await?;
         }
-        None => svc.authorize(ctx, ACTION, Target::Any, Default::default()).await?,
+        None => {
+            svc.authorize(ctx, ACTION, Target::Any, Default::default())
+                .await?
+        }
     }
-    let findings = cofre_policy::validate(input.resource_policy.as_deref().unwrap_or_default(), PolicyKind::Resource);
+    let findings = cofre_policy::validate(
+        input.resource_policy.as_deref().unwrap_or_default(),
+        PolicyKind::Resource,
+    );
     Ok(ValidateResourcePolicyResponse {
         policy_validation_passed: Some(findings.is_empty()),
         validation_errors: Some(
             findings
                 .into_iter()
-                .map(|f| ValidationErrorsEntry { check_name: Some(f.check_name), error_message: Some(f.error_message) })
+                .map(|f| ValidationErrorsEntry {
+                    check_name: Some(f.check_name),
+                    error_message: Some(f.error_message),
+                })
                 .collect(),
         ),
     })

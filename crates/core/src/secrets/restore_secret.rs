@@ -11,7 +11,14 @@ pub(super) async fn run(
 ) -> Result<RestoreSecretResponse, ApiError> {
     let secret_id = input.secret_id.unwrap_or_default();
     for _ in 0..MAX_WRITE_ATTEMPTS {
-        let mut secret = svc.resolve(ctx, &secret_id, "secretsmanager:RestoreSecret", Default::default()).await?;
+        let mut secret = svc
+            .resolve(
+                ctx,
+                &secret_id,
+                "secretsmanager:RestoreSecret",
+                Default::default(),
+            )
+            .await?;
         if secret.is_deleted() {
             secret.row.purge_at_ms = None;
             secret.meta.deleted_ms = None;

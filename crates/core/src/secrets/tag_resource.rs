@@ -13,7 +13,14 @@ pub(super) async fn run(
     let new = check_tags(input.tags.as_deref().unwrap_or_default())?;
     let secret_id = input.secret_id.unwrap_or_default();
     for _ in 0..MAX_WRITE_ATTEMPTS {
-        let mut secret = svc.resolve(ctx, &secret_id, "secretsmanager:TagResource", tag_keys(&new)).await?;
+        let mut secret = svc
+            .resolve(
+                ctx,
+                &secret_id,
+                "secretsmanager:TagResource",
+                tag_keys(&new),
+            )
+            .await?;
         merge_tags(&mut secret.meta.tags, new.clone())?;
         secret.meta.last_changed_ms = svc.now_ms();
         if matches!(svc.commit(&secret, vec![], vec![]).await?, Committed::Done) {

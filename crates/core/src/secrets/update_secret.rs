@@ -2,8 +2,8 @@
 
 use cofre_api::{ApiError, Context, UpdateSecretRequest, UpdateSecretResponse};
 
-use super::resolve::keys;
 use super::model::AWSCURRENT;
+use super::resolve::keys;
 use super::rules::token_or_new;
 use super::value::SecretValue;
 use super::{Committed, Service, MAX_WRITE_ATTEMPTS};

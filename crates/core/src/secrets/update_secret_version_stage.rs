@@ -5,8 +5,8 @@ use cofre_api::{
 };
 
 use super::labels;
-use super::resolve::keys;
 use super::model::AWSCURRENT;
+use super::resolve::keys;
 use super::{Committed, Service, MAX_WRITE_ATTEMPTS};
 use crate::error::{invalid_parameter, invalid_request, MARKED_FOR_DELETION};
 
