@@ -186,6 +186,9 @@ pub enum CredentialError {
     /// A stored record could not be read back.
     #[error("corrupt access key record: {0}")]
     Corrupt(String),
+    /// A root-key rotation kept losing races with concurrent rotations.
+    #[error("the root key of account {0} kept changing during rotation")]
+    Contended(String),
 }
 
 impl From<RecordError> for CredentialError {
@@ -253,7 +256,11 @@ impl std::fmt::Debug for Credentials {
     }
 }
 
-/// A freshly minted key pair, shown to the operator once.
+/// How many times a root-key rotation is retried after losing a race with another one.
+const ROTATE_ATTEMPTS: usize = 16;
+
+/// A freshly minted key pair, shown to the operator once (or, for an account's root key, read
+/// back for the operator by [`Credentials::account_root_key`]).
 #[derive(Debug)]
 pub struct NewAccessKey {
     /// The access key id.
@@ -490,6 +497,123 @@ impl Credentials {
             secret,
         }))
     }
+}
+
+impl Credentials {
+    /// The current root access key of `account`, unsealed; `None` if the account has none.
+    pub async fn account_root_key(
+        &self,
+        root: &RootKey,
+        account: &str,
+    ) -> Result<Option<NewAccessKey>, CredentialError> {
+        let Some(pointer) = self.store.kv_get(NS_ACCOUNT_ROOT, account).await? else {
+            return Ok(None);
+        };
+        let access_key_id = root_pointer(&pointer)?;
+        let Some(bytes) = self.store.kv_get(NS_ACCESS_KEYS, &access_key_id).await? else {
+            // A rotation was interrupted after retiring the old key (see below): no key
+            // authenticates until the next rotation.
+            return Ok(None);
+        };
+        let rec = StoredAccessKey::decode(&bytes)?;
+        if rec.format != FORMAT_ROOT || rec.account_id != account {
+            return Err(CredentialError::Corrupt(format!(
+                "root key pointer of account {account} names a key that is not its root key"
+            )));
+        }
+        let secret = open_b64(root, PURPOSE_SECRET, &access_key_id, &rec.sealed_secret)?;
+        Ok(Some(NewAccessKey {
+            access_key_id,
+            secret,
+        }))
+    }
+
+    /// Replaces the root access key of `account` with a fresh one; `None` if the account has
+    /// no root key to rotate. The old key stops authenticating before this returns, in every
+    /// process sharing the store ([`Self::lookup`] re-reads the record on every request).
+    ///
+    /// The steps are ordered so that no crash leaves the old key working:
+    ///
+    /// 1. the new key's record is written (it authenticates nothing anyone can use: its
+    ///    secret has been shown to no one);
+    /// 2. the old key's record is deleted: the old key is dead from here on;
+    /// 3. the account's root-key pointer is swapped from the old id to the new one.
+    ///
+    /// A crash between 2 and 3 leaves the account without a usable root key until the
+    /// rotation is run again (which then succeeds: the pointer names a key with no record).
+    /// A concurrent rotation that swapped the pointer first makes this one discard its key
+    /// and start over from the winner's, so the last rotation to finish is the one in force.
+    pub async fn rotate_account_root_key(
+        &self,
+        root: &RootKey,
+        account: &str,
+        now_ms: i64,
+    ) -> Result<Option<NewAccessKey>, CredentialError> {
+        for _ in 0..ROTATE_ATTEMPTS {
+            let Some(pointer) = self.store.kv_get(NS_ACCOUNT_ROOT, account).await? else {
+                return Ok(None);
+            };
+            let old_id = root_pointer(&pointer)?;
+
+            // 1. The new key.
+            let secret = SecretBytes::from(random_alnum(40));
+            let mut new_id = None;
+            for _ in 0..ROTATE_ATTEMPTS {
+                let id = format!("AKIA{}", random_alnum(16).to_ascii_uppercase());
+                let rec = StoredAccessKey {
+                    format: FORMAT_ROOT,
+                    account_id: account.to_owned(),
+                    principal_arn: format!("arn:aws:iam::{account}:root"),
+                    status: "Active".into(),
+                    created_ms: now_ms,
+                    sealed_secret: seal_b64(root, PURPOSE_SECRET, &id, secret.expose()),
+                    user: None,
+                    session: None,
+                };
+                // A taken id (vanishingly unlikely) just draws another.
+                if self
+                    .store
+                    .kv_cas(NS_ACCESS_KEYS, &id, None, Some(rec.encode()?))
+                    .await?
+                {
+                    new_id = Some(id);
+                    break;
+                }
+            }
+            let new_id = new_id.ok_or_else(|| CredentialError::Contended(account.to_owned()))?;
+
+            // 2. The old key stops authenticating.
+            self.store.kv_delete(NS_ACCESS_KEYS, &old_id).await?;
+            self.forget(&old_id);
+
+            // 3. The account now names the new key.
+            if self
+                .store
+                .kv_cas(
+                    NS_ACCOUNT_ROOT,
+                    account,
+                    Some(pointer),
+                    Some(new_id.clone().into_bytes()),
+                )
+                .await?
+            {
+                return Ok(Some(NewAccessKey {
+                    access_key_id: new_id,
+                    secret,
+                }));
+            }
+            // Another rotation got there first: discard this key and retire the winner's.
+            self.store.kv_delete(NS_ACCESS_KEYS, &new_id).await?;
+            tokio::task::yield_now().await;
+        }
+        Err(CredentialError::Contended(account.to_owned()))
+    }
+}
+
+/// The access key id an account's root-key pointer holds.
+fn root_pointer(bytes: &[u8]) -> Result<String, CredentialError> {
+    String::from_utf8(bytes.to_vec())
+        .map_err(|_| CredentialError::Corrupt("root key pointer is not text".into()))
 }
 
 #[cfg(test)]
