@@ -700,16 +700,29 @@ fn malformed_authorization_headers_are_incomplete_signatures() {
     let r = api.send("POST", &h, b"{}", Framing::Length);
     assert_error(&r, 400, "IncompleteSignatureException", Some("Credential"));
 
-    // Pure garbage: AWS's JSON front ends answer either "missing token" (DynamoDB) or
-    // "incomplete signature" (Kinesis) here; both are 4xx and neither is a success.
+    // A header naming no algorithm at all.
+    let h = with_authorization(&good, |_| "AWS4-HMAC-SHA256".to_owned());
+    let r = api.send("POST", &h, b"{}", Framing::Length);
+    assert_error(&r, 400, "IncompleteSignatureException", Some("Credential"));
+    api.assert_alive();
+}
+
+/// An `Authorization` header that is not SigV4 at all. Secrets Manager's front end is the
+/// same as Kinesis's (awsJson 1.1), which answers `Authorization: X` with
+/// `IncompleteSignatureException` listing the missing parts ("Authorization header requires
+/// 'Credential' parameter. ... Authorization=X"; kinesalite's tests against live AWS), not
+/// `MissingAuthenticationTokenException`, which is for requests without any credentials.
+#[test]
+fn garbage_authorization_header_is_an_incomplete_signature() {
+    let api = Api::start("raw-garbage-auth");
+    let good = api.signed_headers(Some("secretsmanager.ListSecrets"), b"{}", &Signer::root());
     let h = with_authorization(&good, |_| "garbage".to_owned());
     let r = api.send("POST", &h, b"{}", Framing::Length);
-    assert_error_among(
+    assert_error(
         &r,
-        &[
-            "IncompleteSignatureException",
-            "MissingAuthenticationTokenException",
-        ],
+        400,
+        "IncompleteSignatureException",
+        Some("Authorization header requires 'Credential' parameter."),
     );
     api.assert_alive();
 }

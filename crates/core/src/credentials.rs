@@ -632,6 +632,109 @@ mod tests {
         assert!(StoredAccessKey::decode(bad).is_err());
     }
 
+    #[tokio::test]
+    async fn rotation_retires_the_old_root_key_at_once() {
+        let store: Arc<dyn Store> = Arc::new(cofre_store::MemoryStore::new());
+        let creds = Credentials::new(store.clone());
+        let root = RootKey::generate().0;
+        let acct = "111122223333";
+        assert!(creds
+            .rotate_account_root_key(&root, acct, 1)
+            .await
+            .expect("rotate")
+            .is_none());
+        assert!(creds
+            .account_root_key(&root, acct)
+            .await
+            .expect("get")
+            .is_none());
+        let first = creds
+            .ensure_account_root_key(&root, acct, None, 1)
+            .await
+            .expect("ensure")
+            .expect("created");
+        let read = creds
+            .account_root_key(&root, acct)
+            .await
+            .expect("get")
+            .expect("some");
+        assert_eq!(read.access_key_id, first.access_key_id);
+        assert_eq!(read.secret, first.secret);
+        // Warm the cache with the old key, as a request would.
+        assert!(creds
+            .lookup(&root, &first.access_key_id)
+            .await
+            .expect("lookup")
+            .is_some());
+
+        let second = creds
+            .rotate_account_root_key(&root, acct, 2)
+            .await
+            .expect("rotate")
+            .expect("rotated");
+        assert_ne!(second.access_key_id, first.access_key_id);
+        assert!(creds
+            .lookup(&root, &first.access_key_id)
+            .await
+            .expect("lookup")
+            .is_none());
+        let key = creds
+            .lookup(&root, &second.access_key_id)
+            .await
+            .expect("lookup")
+            .expect("new key works");
+        assert_eq!(key.secret, second.secret);
+        assert!(matches!(key.principal.kind, PrincipalKind::Root));
+        assert_eq!(key.principal.arn, format!("arn:aws:iam::{acct}:root"));
+        let read = creds
+            .account_root_key(&root, acct)
+            .await
+            .expect("get")
+            .expect("some");
+        assert_eq!(read.access_key_id, second.access_key_id);
+        // A second handle on the store (another process) agrees.
+        let other = Credentials::new(store);
+        assert!(other
+            .lookup(&root, &first.access_key_id)
+            .await
+            .expect("lookup")
+            .is_none());
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn concurrent_rotations_leave_exactly_one_key() {
+        let store: Arc<dyn Store> = Arc::new(cofre_store::MemoryStore::new());
+        let creds = Arc::new(Credentials::new(store.clone()));
+        let root = Arc::new(RootKey::generate().0);
+        let acct = "111122223333";
+        creds
+            .ensure_account_root_key(&root, acct, None, 1)
+            .await
+            .expect("ensure");
+        let tasks: Vec<_> = (0..8)
+            .map(|_| {
+                let (creds, root) = (creds.clone(), root.clone());
+                tokio::spawn(async move {
+                    creds
+                        .rotate_account_root_key(&root, acct, 2)
+                        .await
+                        .expect("rotate")
+                })
+            })
+            .collect();
+        for t in tasks {
+            t.await.expect("join").expect("rotated");
+        }
+        let keys = store.kv_list(NS_ACCESS_KEYS).await.expect("list");
+        assert_eq!(keys.len(), 1, "only the key in force remains");
+        let current = creds
+            .account_root_key(&root, acct)
+            .await
+            .expect("get")
+            .expect("some");
+        assert_eq!(keys[0].0, current.access_key_id);
+    }
+
     #[test]
     fn session_errors_have_aws_texts() {
         assert_eq!(SessionError::Invalid.code(), "UnrecognizedClientException");

@@ -49,8 +49,7 @@ impl Authorization {
 ///
 /// # Errors
 ///
-/// [`SigV4Error::MissingAuthenticationToken`] when the value does not start with
-/// `AWS4-`; [`SigV4Error::MalformedAuthorizationPair`],
+/// [`SigV4Error::MissingAuthenticationToken`] when the value is empty; [`SigV4Error::MalformedAuthorizationPair`],
 /// [`SigV4Error::MissingAuthorizationParameters`] (never with `date` set),
 /// [`SigV4Error::UnsupportedAlgorithm`] or [`SigV4Error::MalformedCredential`]
 /// when it is malformed.
@@ -80,11 +79,13 @@ pub(crate) struct RawAuthorization<'a> {
 }
 
 impl<'a> RawAuthorization<'a> {
-    /// Splits the header. Rejects values not starting with `AWS4-` as missing
-    /// credentials, and tokens without `=` as malformed.
+    /// Splits the header. Tokens without `=` are malformed.
     pub(crate) fn parse(value: &'a str) -> Result<Self, SigV4Error> {
+        // Anything but nothing is an attempt at a signature: `Authorization: garbage` is
+        // answered as AWS's JSON services answer it (kinesalite records live Kinesis doing so),
+        // with the missing parameters, not as a request without credentials.
         let trimmed = value.trim();
-        if !trimmed.starts_with("AWS4-") {
+        if trimmed.is_empty() {
             return Err(SigV4Error::MissingAuthenticationToken);
         }
         let (algorithm, rest) = trimmed
@@ -254,11 +255,26 @@ mod tests {
     }
 
     #[test]
-    fn non_aws4_values_are_missing_credentials() {
-        for value in ["", "AWS4", "Bearer abc", "AWS AKID:sig"] {
-            assert_eq!(
-                parse_authorization(value),
-                Err(SigV4Error::MissingAuthenticationToken),
+    fn empty_is_missing_and_garbage_is_incomplete() {
+        assert_eq!(
+            parse_authorization("  "),
+            Err(SigV4Error::MissingAuthenticationToken)
+        );
+        for value in ["garbage", "AWS4"] {
+            assert!(
+                matches!(
+                    parse_authorization(value),
+                    Err(SigV4Error::MissingAuthorizationParameters(_))
+                ),
+                "{value:?}"
+            );
+        }
+        for value in ["Bearer abc", "AWS AKID:sig"] {
+            assert!(
+                matches!(
+                    parse_authorization(value),
+                    Err(SigV4Error::MalformedAuthorizationPair { .. })
+                ),
                 "{value:?}"
             );
         }

@@ -3,6 +3,8 @@
 //! authorizes each call (`iam:<Action>` on the entity's ARN) and maps errors.
 
 mod iam;
+#[cfg(test)]
+mod iam_tests;
 mod sts;
 
 use cofre_api::QueryError;
