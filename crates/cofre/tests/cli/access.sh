@@ -100,7 +100,7 @@ expect_err UnrecognizedClientException "The security token included in the reque
 expect_ok "root creates an untrusting role" root iam create-role --role-name admin-only \
   --assume-role-policy-document '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::'$A':root"},"Action":"sts:AssumeRole"}]}'
 expect_err AccessDenied "sts:AssumeRole" "app may not assume a role that only trusts the account" \
-  app sts assume-role --role-arn "arn:aws:iam::$A:role/admin-only" --role-session-name x
+  app sts assume-role --role-arn "arn:aws:iam::$A:role/admin-only" --role-session-name xy
 
 # --- access keys can be switched off -----------------------------------------------------
 expect_ok "deactivate app's key" root iam update-access-key --user-name app --access-key-id "${APP[0]}" --status Inactive
@@ -120,7 +120,7 @@ SHARED_ARN=$(field "['ARN']")
 case "$SHARED_ARN" in arn:aws:secretsmanager:$R:$B:secret:shared/x-*) ok "B's ARN names B";; *) bad "B's ARN" "$SHARED_ARN";; esac
 RP='{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::'$A':user/app"},"Action":"secretsmanager:GetSecretValue","Resource":"*"}]}'
 IDP='{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"secretsmanager:GetSecretValue","Resource":"arn:aws:secretsmanager:'$R':'$B':secret:shared/*"}]}'
-expect_err AccessDeniedException "because no resource-based policy allows" "no policies: denied" \
+expect_err AccessDeniedException "is not authorized to perform: secretsmanager:GetSecretValue" "no policies: denied" \
   app secretsmanager get-secret-value --secret-id "$SHARED_ARN"
 expect_ok "B attaches a resource policy" rootb secretsmanager put-resource-policy --secret-id shared/x --resource-policy "$RP" --block-public-policy
 expect_err AccessDeniedException "because no identity-based policy allows" "resource policy alone: denied" \

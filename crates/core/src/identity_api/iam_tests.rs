@@ -1274,3 +1274,50 @@ async fn callers_that_are_not_users_must_name_the_user() {
     );
     assert!(e.message.contains("'userName'"), "{}", e.message);
 }
+
+/// Through the generated dispatcher, as the HTTP layer calls it: the XML carries the
+/// URL-encoded trust policy and GetRole's empty `RoleLastUsed`.
+#[tokio::test]
+async fn wire_round_trip_through_the_dispatcher() {
+    let svc = service();
+    let call = |pairs: Vec<(&str, String)>| {
+        let mut body = format!("Version={}", cofre_api::iam::API_VERSION);
+        for (k, v) in pairs {
+            body.push_str(&format!("&{k}={}", url_encode(&v)));
+        }
+        let svc = &svc;
+        async move {
+            let params = cofre_api::QueryParams::parse(body.as_bytes()).expect("form");
+            let ctx = root();
+            let out = cofre_api::dispatch_iam(svc, &ctx, &params).await;
+            assert!(out.is_err() || ctx.authorized.is_set());
+            out.map(|b| String::from_utf8(b).expect("utf-8"))
+        }
+    };
+    call(vec![
+        ("Action", "CreateRole".into()),
+        ("RoleName", "R".into()),
+        ("AssumeRolePolicyDocument", TRUST.into()),
+    ])
+    .await
+    .expect("CreateRole");
+    let xml = call(vec![("Action", "GetRole".into()), ("RoleName", "R".into())])
+        .await
+        .expect("GetRole");
+    assert!(
+        xml.contains("<AssumeRolePolicyDocument>%7B%22Version%22%3A%222012-10-17%22"),
+        "{xml}"
+    );
+    assert!(xml.contains("<RoleLastUsed"), "{xml}");
+    assert!(
+        xml.contains("<MaxSessionDuration>3600</MaxSessionDuration>"),
+        "{xml}"
+    );
+    let e = call(vec![
+        ("Action", "GetRole".into()),
+        ("RoleName", "nope".into()),
+    ])
+    .await
+    .expect_err("missing role");
+    assert_eq!((&*e.code, e.status), ("NoSuchEntity", 404));
+}
