@@ -82,16 +82,19 @@ enum AdminCommand {
 pub async fn run(args: AdminArgs) -> Result<(), AdminError> {
     // Read the document before anything else: a bad file fails without a request.
     let (op, body) = match &args.command {
-        AdminCommand::CreateAccount { account_id } => {
-            ("CreateAccount", serde_json::json!({ "AccountId": account_id }))
-        }
+        AdminCommand::CreateAccount { account_id } => (
+            "CreateAccount",
+            serde_json::json!({ "AccountId": account_id }),
+        ),
         AdminCommand::ListAccounts => ("ListAccounts", serde_json::json!({})),
-        AdminCommand::PrintRootKey { account_id } => {
-            ("GetAccountRootKey", serde_json::json!({ "AccountId": account_id }))
-        }
-        AdminCommand::RotateRootKey { account_id } => {
-            ("RotateAccountRootKey", serde_json::json!({ "AccountId": account_id }))
-        }
+        AdminCommand::PrintRootKey { account_id } => (
+            "GetAccountRootKey",
+            serde_json::json!({ "AccountId": account_id }),
+        ),
+        AdminCommand::RotateRootKey { account_id } => (
+            "RotateAccountRootKey",
+            serde_json::json!({ "AccountId": account_id }),
+        ),
         AdminCommand::Apply { file, dry_run } => {
             let doc = read_document(file)?;
             (
@@ -110,7 +113,10 @@ pub async fn run(args: AdminArgs) -> Result<(), AdminError> {
         AdminCommand::ListAccounts => print_accounts(&answer)?,
         AdminCommand::Apply { .. } => print_changes(&answer)?,
     };
-    print!("{}", out.expose_str().map_err(|_| "the answer is not text")?);
+    print!(
+        "{}",
+        out.expose_str().map_err(|_| "the answer is not text")?
+    );
     Ok(())
 }
 
@@ -201,7 +207,9 @@ impl Client {
             .parse()
             .map_err(|e| format!("--endpoint {endpoint}: {e}"))?;
         if uri.scheme_str() != Some("http") {
-            return Err(format!("--endpoint {endpoint}: only http:// endpoints are supported").into());
+            return Err(
+                format!("--endpoint {endpoint}: only http:// endpoints are supported").into(),
+            );
         }
         if uri.path() != "/" && !uri.path().is_empty() {
             return Err(format!("--endpoint {endpoint}: the endpoint has no path").into());
@@ -220,7 +228,8 @@ impl Client {
             .map_err(|_| "the secret access key is not text")?;
         let token = match &creds.session_token {
             Some(t) => Some(
-                String::from_utf8(t.expose().to_vec()).map_err(|_| "the session token is not text")?,
+                String::from_utf8(t.expose().to_vec())
+                    .map_err(|_| "the session token is not text")?,
             ),
             None => None,
         };
@@ -265,7 +274,12 @@ impl Client {
         };
         let (status, body) = tokio::time::timeout(REQUEST_TIMEOUT, exchange)
             .await
-            .map_err(|_| format!("no answer from {} within {REQUEST_TIMEOUT:?}", self.endpoint))??;
+            .map_err(|_| {
+                format!(
+                    "no answer from {} within {REQUEST_TIMEOUT:?}",
+                    self.endpoint
+                )
+            })??;
         if status.is_success() {
             return Ok(body);
         }
@@ -296,8 +310,12 @@ impl Client {
             .iter()
             .filter_map(|(k, v)| Some((k.as_str(), v.to_str().ok()?)))
             .collect();
-        let signable =
-            SignableRequest::new("POST", url.as_str(), headers.into_iter(), SignableBody::Bytes(body))?;
+        let signable = SignableRequest::new(
+            "POST",
+            url.as_str(),
+            headers.into_iter(),
+            SignableBody::Bytes(body),
+        )?;
         let (instructions, _signature) = sign(signable, &params)?.into_parts();
         instructions.apply_to_request_http1x(&mut request);
         Ok(request)
@@ -389,7 +407,11 @@ fn print_changes(answer: &SecretBytes) -> Result<SecretBytes, AdminError> {
     let applied: Applied = serde_json::from_slice(answer.expose())?;
     let mut out = String::new();
     for c in &applied.changes {
-        writeln!(out, "{}{c}", if applied.dry_run { "would have " } else { "" })?;
+        writeln!(
+            out,
+            "{}{c}",
+            if applied.dry_run { "would have " } else { "" }
+        )?;
     }
     match (applied.changes.len(), applied.dry_run) {
         (0, _) => writeln!(out, "no changes")?,
@@ -450,21 +472,33 @@ mod tests {
 
     #[test]
     fn error_bodies() {
-        let body = SecretBytes::from(br#"{"__type":"AccessDeniedException","Message":"no"}"#.to_vec());
-        assert_eq!(api_error(http::StatusCode::BAD_REQUEST, &body), "AccessDeniedException: no");
-        let body = SecretBytes::from(br#"{"__type":"x#ValidationException","message":"bad"}"#.to_vec());
-        assert_eq!(api_error(http::StatusCode::BAD_REQUEST, &body), "ValidationException: bad");
+        let body =
+            SecretBytes::from(br#"{"__type":"AccessDeniedException","Message":"no"}"#.to_vec());
+        assert_eq!(
+            api_error(http::StatusCode::BAD_REQUEST, &body),
+            "AccessDeniedException: no"
+        );
+        let body =
+            SecretBytes::from(br#"{"__type":"x#ValidationException","message":"bad"}"#.to_vec());
+        assert_eq!(
+            api_error(http::StatusCode::BAD_REQUEST, &body),
+            "ValidationException: bad"
+        );
         let body = SecretBytes::from(b"oops".to_vec());
         assert!(api_error(http::StatusCode::BAD_GATEWAY, &body).contains("502"));
     }
 
     #[test]
     fn changes() {
-        let out = print_changes(&SecretBytes::from(br#"{"Changes":[],"DryRun":false}"#.to_vec()))
-            .expect("printed");
+        let out = print_changes(&SecretBytes::from(
+            br#"{"Changes":[],"DryRun":false}"#.to_vec(),
+        ))
+        .expect("printed");
         assert_eq!(out.expose(), b"no changes\n");
-        let out = print_changes(&SecretBytes::from(br#"{"Changes":["created user a in 1"],"DryRun":true}"#.to_vec()))
-            .expect("printed");
+        let out = print_changes(&SecretBytes::from(
+            br#"{"Changes":["created user a in 1"],"DryRun":true}"#.to_vec(),
+        ))
+        .expect("printed");
         assert_eq!(
             out.expose_str().expect("text"),
             "would have created user a in 1\ndry run: 1 change(s) planned, none made\n"

@@ -68,6 +68,16 @@ fn parse_root_key(text: &SecretBytes, origin: &str) -> Result<RootKey, StartErro
     RootKey::from_base64(s).map_err(|e| format!("root key in {origin}: {e}").into())
 }
 
+/// Registers `account` (the operator account) with IAM, so it is listed like every other;
+/// nothing to do if it is registered already.
+pub async fn register_account(svc: &Service, account: &str) -> Result<(), StartError> {
+    match svc.iam().create_account(account).await {
+        Ok(_) => Ok(()),
+        Err(e) if e.code == cofre_core::iam::error::ENTITY_ALREADY_EXISTS => Ok(()),
+        Err(e) => Err(format!("cannot register account {account}: {e}").into()),
+    }
+}
+
 /// Ensures the account has a root access key; on first start, takes it from
 /// `COFRE_ROOT_ACCESS_KEY_ID`/`COFRE_ROOT_SECRET_ACCESS_KEY` or generates one, prints it
 /// once and writes `DIR/root-credentials` (0600, AWS credentials-file format).

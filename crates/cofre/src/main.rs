@@ -1,8 +1,10 @@
 //! The `cofre` binary: configuration, wiring and subcommands.
 //!
 //! `cofre server` builds the store, the root key, the domain service and the HTTP layer, then
-//! serves until SIGTERM/SIGINT and drains.
+//! serves until SIGTERM/SIGINT and drains. `cofre admin` is the client of the admin API
+//! (accounts, root keys, declarative identities).
 
+mod admin;
 mod bootstrap;
 mod server;
 
@@ -20,6 +22,8 @@ struct Cli {
 enum Command {
     /// Run the API server.
     Server(server::ServerArgs),
+    /// Administer a running server: accounts, root keys, declarative identities.
+    Admin(admin::AdminArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -44,6 +48,7 @@ fn main() -> std::process::ExitCode {
     let result = runtime.block_on(async {
         match cli.command {
             Command::Server(args) => server::run(args).await,
+            Command::Admin(args) => admin::run(args).await,
         }
     });
     match result {

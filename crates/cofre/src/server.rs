@@ -63,6 +63,7 @@ pub async fn run(args: ServerArgs) -> Result<(), StartError> {
     };
     let service = Arc::new(Service::new(store, root, clock));
     service.set_operator_account(&args.account_id);
+    bootstrap::register_account(&service, &args.account_id).await?;
     if !args.dev {
         bootstrap::root_credentials(&service, &args.data_dir, &args.account_id).await?;
     }
