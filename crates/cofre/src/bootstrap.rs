@@ -10,7 +10,10 @@ use cofre_crypto::{RootKey, SecretBytes};
 
 use crate::server::StartError;
 
-const ROOT_KEY_FILE: &str = "root-key";
+/// The generated root key's file in the data dir (without sealing or a supplied key).
+pub const ROOT_KEY_FILE: &str = "root-key";
+/// The embedded store's file in the data dir.
+pub const STORE_FILE: &str = "cofre.db";
 const ROOT_CREDENTIALS_FILE: &str = "root-credentials";
 
 /// Creates the data directory (mode 0700) if needed.
@@ -22,7 +25,7 @@ pub fn prepare_data_dir(dir: &Path) -> Result<(), StartError> {
 }
 
 /// Writes `contents` to a new file with mode 0600, durably.
-fn write_private(path: &Path, contents: &[u8]) -> Result<(), StartError> {
+pub(crate) fn write_private(path: &Path, contents: &[u8]) -> Result<(), StartError> {
     let mut f = fs::OpenOptions::new()
         .write(true)
         .create_new(true)
@@ -35,21 +38,25 @@ fn write_private(path: &Path, contents: &[u8]) -> Result<(), StartError> {
 }
 
 /// The root key: `--root-key-file`, else env `COFRE_ROOT_KEY`, else `DIR/root-key`, which is
-/// generated on first start.
+/// generated on first start (only then: a store without its key is an error, never a new key).
 pub fn root_key(dir: &Path, file: Option<&Path>) -> Result<RootKey, StartError> {
-    if let Some(f) = file {
-        let text = SecretBytes::from(
-            fs::read(f).map_err(|e| format!("cannot read {}: {e}", f.display()))?,
-        );
-        return parse_root_key(&text, &f.display().to_string());
-    }
-    if let Ok(v) = std::env::var("COFRE_ROOT_KEY") {
-        return parse_root_key(&SecretBytes::from(v), "COFRE_ROOT_KEY");
+    if let Some((key, _)) = supplied_root_key(file)? {
+        return Ok(key);
     }
     let path = dir.join(ROOT_KEY_FILE);
     if path.exists() {
         let text = SecretBytes::from(fs::read(&path)?);
         return parse_root_key(&text, &path.display().to_string());
+    }
+    if dir.join(STORE_FILE).exists() {
+        // A data dir copied without its key (or a key moved away) must not start with a new
+        // key: it could decrypt nothing, and would write records sealed under the wrong key.
+        return Err(format!(
+            "the store exists but no root key was supplied: {} holds {STORE_FILE} but no \
+             {ROOT_KEY_FILE}; pass the root key with --root-key-file or COFRE_ROOT_KEY",
+            dir.display()
+        )
+        .into());
     }
     let (key, b64) = RootKey::generate();
     write_private(&path, b64.expose())?;
@@ -57,9 +64,42 @@ pub fn root_key(dir: &Path, file: Option<&Path>) -> Result<RootKey, StartError> 
         path = %path.display(),
         "generated a root key next to the data. Anyone who has both this file and the database \
          can decrypt every secret: keep it out of backups of the data dir, or move it elsewhere \
-         and pass --root-key-file / COFRE_ROOT_KEY"
+         and pass --root-key-file / COFRE_ROOT_KEY (or seal it: cofre operator init)"
     );
     Ok(key)
+}
+
+/// The root key the operator supplied, `--root-key-file` else env `COFRE_ROOT_KEY`, with a
+/// name for where it came from; `None` if neither is given.
+pub fn supplied_root_key(file: Option<&Path>) -> Result<Option<(RootKey, String)>, StartError> {
+    if let Some(f) = file {
+        let text = SecretBytes::from(
+            fs::read(f).map_err(|e| format!("cannot read {}: {e}", f.display()))?,
+        );
+        let origin = f.display().to_string();
+        return Ok(Some((parse_root_key(&text, &origin)?, origin)));
+    }
+    if let Ok(v) = std::env::var("COFRE_ROOT_KEY") {
+        let key = parse_root_key(&SecretBytes::from(v), "COFRE_ROOT_KEY")?;
+        return Ok(Some((key, "COFRE_ROOT_KEY".to_owned())));
+    }
+    Ok(None)
+}
+
+/// Fails unless `root` opens the key material already in the store (the operator account's
+/// root access key), so a wrong root key stops start-up instead of failing every request.
+pub async fn check_root_key(svc: &Service, account: &str) -> Result<(), StartError> {
+    svc.credentials()
+        .account_root_key(svc.keys().root(), account)
+        .await
+        .map(|_| ())
+        .map_err(|e| {
+            format!(
+                "the root key does not open the key material stored in this data dir \
+                 (wrong root key?): {e}"
+            )
+            .into()
+        })
 }
 
 fn parse_root_key(text: &SecretBytes, origin: &str) -> Result<RootKey, StartError> {

@@ -2,10 +2,13 @@
 //!
 //! `cofre server` builds the store, the root key, the domain service and the HTTP layer, then
 //! serves until SIGTERM/SIGINT and drains. `cofre admin` is the client of the admin API
-//! (accounts, root keys, declarative identities).
+//! (accounts, root keys, declarative identities). `cofre operator` seals a data dir and
+//! unseals its server.
 
 mod admin;
 mod bootstrap;
+mod operator;
+mod seal;
 mod server;
 
 use clap::{Parser, Subcommand};
@@ -24,6 +27,8 @@ enum Command {
     Server(server::ServerArgs),
     /// Administer a running server: accounts, root keys, declarative identities.
     Admin(admin::AdminArgs),
+    /// Seal a data dir with unseal key shares; unseal a sealed server, or ask its status.
+    Operator(operator::OperatorArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -49,6 +54,7 @@ fn main() -> std::process::ExitCode {
         match cli.command {
             Command::Server(args) => server::run(args).await,
             Command::Admin(args) => admin::run(args).await,
+            Command::Operator(args) => operator::run(args).await,
         }
     });
     match result {

@@ -1,4 +1,4 @@
-//! `cofre server`.
+//! `cofre server`: the unsealed start, or the sealed one (see [`crate::seal`]).
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -6,10 +6,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use cofre_core::{Service, SystemClock};
+use cofre_crypto::RootKey;
 use cofre_server::{App, AuthMode, Limits};
 use cofre_store::{MemoryStore, SqliteStore, Store};
+use tokio::net::TcpListener;
 
-use crate::bootstrap;
+use crate::{bootstrap, seal};
 
 /// Arguments of `cofre server`.
 #[derive(Debug, clap::Args)]
@@ -37,43 +39,84 @@ pub struct ServerArgs {
 /// Errors that stop the server from starting.
 pub type StartError = Box<dyn std::error::Error + Send + Sync>;
 
+/// Runs the server: unsealed straight away, or (on a sealed data dir without a supplied
+/// root key) sealed on the same listener until unseal key shares arrive.
 pub async fn run(args: ServerArgs) -> Result<(), StartError> {
     if args.account_id.len() != 12 || !args.account_id.bytes().all(|b| b.is_ascii_digit()) {
         return Err(format!("--account-id must be 12 digits, not '{}'", args.account_id).into());
     }
-    let clock = Arc::new(SystemClock);
-    let (store, root, auth): (Arc<dyn Store>, _, _) = if args.dev {
+    // Signal handlers are installed before the port is announced, so a SIGTERM at any point
+    // after that (sealed or not) is a clean stop.
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let signals = shutdown_signal()?;
+    tokio::spawn(async move {
+        signals.await;
+        tracing::info!("shutdown requested; draining");
+        let _ = stop_tx.send(true);
+    });
+
+    let (service, auth, listener) = if args.dev {
         tracing::warn!("==================================================================");
         tracing::warn!("DEV MODE: in-memory store, ANY credentials accepted, nothing kept.");
         tracing::warn!("Never use --dev for real secrets.");
         tracing::warn!("==================================================================");
         let (root, _) = cofre_crypto::RootKey::generate();
-        (
-            Arc::new(MemoryStore::new()),
-            root,
-            AuthMode::Dev {
-                account_id: args.account_id.clone(),
-            },
-        )
+        let service = start_service(&args, Arc::new(MemoryStore::new()), root).await?;
+        let auth = AuthMode::Dev {
+            account_id: args.account_id.clone(),
+        };
+        (service, auth, bind(&args).await?)
     } else {
         bootstrap::prepare_data_dir(&args.data_dir)?;
-        let root = bootstrap::root_key(&args.data_dir, args.root_key_file.as_deref())?;
-        let store = SqliteStore::open(&args.data_dir.join("cofre.db"))?;
-        (Arc::new(store), root, AuthMode::SigV4)
+        match seal::load(&args.data_dir)? {
+            None => {
+                let root = bootstrap::root_key(&args.data_dir, args.root_key_file.as_deref())?;
+                let service = open_service(&args, root).await?;
+                (service, AuthMode::SigV4, bind(&args).await?)
+            }
+            Some(cfg) => {
+                if args.data_dir.join(bootstrap::ROOT_KEY_FILE).exists() {
+                    return Err(format!(
+                        "{} is sealed ({}) but also holds a {} file: move the key out of the \
+                         data dir, or remove {} to stop sealing",
+                        args.data_dir.display(),
+                        seal::SEAL_FILE,
+                        bootstrap::ROOT_KEY_FILE,
+                        seal::SEAL_FILE
+                    )
+                    .into());
+                }
+                match bootstrap::supplied_root_key(args.root_key_file.as_deref())? {
+                    Some((root, origin)) => {
+                        cfg.verify(&root, &origin)?;
+                        let service = open_service(&args, root).await?;
+                        (service, AuthMode::SigV4, bind(&args).await?)
+                    }
+                    None => {
+                        let listener = bind_sealed(&args, &cfg).await?;
+                        let Some(unsealed) =
+                            seal::serve_sealed(&listener, cfg, wait_for(stop_rx.clone())).await?
+                        else {
+                            tracing::info!("stopped while sealed");
+                            return Ok(());
+                        };
+                        match open_service(&args, unsealed.root).await {
+                            Ok(service) => {
+                                unsealed.reply.started();
+                                (service, AuthMode::SigV4, listener)
+                            }
+                            Err(e) => {
+                                unsealed.reply.failed().await;
+                                return Err(e);
+                            }
+                        }
+                    }
+                }
+            }
+        }
     };
-    let service = Arc::new(Service::new(store, root, clock));
-    service.set_operator_account(&args.account_id);
-    bootstrap::register_account(&service, &args.account_id).await?;
-    if !args.dev {
-        bootstrap::root_credentials(&service, &args.data_dir, &args.account_id).await?;
-    }
-    let listener = tokio::net::TcpListener::bind(args.listen).await?;
-    let addr = listener.local_addr()?;
-    // Tests and scripts read this line to find an ephemeral port.
-    println!("cofre listening on {addr}");
-    tracing::info!(%addr, account_id = %args.account_id, "cofre server started");
+    tracing::info!(account_id = %args.account_id, "cofre server started");
 
-    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let sweeper = tokio::spawn(cofre_core::sweeper::run_sweeper(
         service.clone(),
         Duration::from_secs(args.sweep_interval_secs.max(1)),
@@ -84,35 +127,71 @@ pub async fn run(args: ServerArgs) -> Result<(), StartError> {
         auth,
         limits: Limits::default(),
     });
-    let signal = async move {
-        shutdown_signal().await;
-        tracing::info!("shutdown requested; draining");
-        let _ = stop_tx.send(true);
-    };
-    cofre_server::run(listener, app, signal).await;
+    cofre_server::run(listener, app, wait_for(stop_rx)).await;
     let _ = sweeper.await;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// The service over the data dir's store, under `root` (checked against the store).
+async fn open_service(args: &ServerArgs, root: RootKey) -> Result<Arc<Service>, StartError> {
+    let store = SqliteStore::open(&args.data_dir.join(bootstrap::STORE_FILE))?;
+    let service = start_service(args, Arc::new(store), root).await?;
+    bootstrap::root_credentials(&service, &args.data_dir, &args.account_id).await?;
+    Ok(service)
+}
+
+/// The service over `store`, with the operator account registered.
+async fn start_service(
+    args: &ServerArgs,
+    store: Arc<dyn Store>,
+    root: RootKey,
+) -> Result<Arc<Service>, StartError> {
+    let service = Arc::new(Service::new(store, root, Arc::new(SystemClock)));
+    bootstrap::check_root_key(&service, &args.account_id).await?;
+    service.set_operator_account(&args.account_id);
+    bootstrap::register_account(&service, &args.account_id).await?;
+    Ok(service)
+}
+
+/// Binds the listener and announces it.
+async fn bind(args: &ServerArgs) -> Result<TcpListener, StartError> {
+    let listener = TcpListener::bind(args.listen).await?;
+    let addr = listener.local_addr()?;
+    // Tests and scripts read this line to find an ephemeral port.
+    println!("cofre listening on {addr}");
+    tracing::info!(%addr, "listening");
+    Ok(listener)
+}
+
+/// [`bind`] for a sealed start, saying so first.
+async fn bind_sealed(args: &ServerArgs, cfg: &seal::SealConfig) -> Result<TcpListener, StartError> {
+    println!(
+        "cofre is sealed: waiting for {} of {} unseal key shares ('cofre operator unseal')",
+        cfg.threshold, cfg.shares
+    );
+    tracing::warn!(
+        threshold = cfg.threshold,
+        shares = cfg.shares,
+        "sealed: every request but CofreOperator.Unseal/Status is refused until unseal key \
+         shares reconstruct the root key"
+    );
+    bind(args).await
 }
 
 async fn wait_for(mut rx: tokio::sync::watch::Receiver<bool>) {
     let _ = rx.wait_for(|stop| *stop).await;
 }
 
-async fn shutdown_signal() {
+/// Resolves on SIGTERM or SIGINT; the handlers are installed before this returns.
+fn shutdown_signal() -> Result<impl std::future::Future<Output = ()>, StartError> {
     use tokio::signal::unix::{signal, SignalKind};
-    match (
-        signal(SignalKind::terminate()),
-        signal(SignalKind::interrupt()),
-    ) {
-        (Ok(mut term), Ok(mut int)) => {
-            tokio::select! {
-                _ = term.recv() => {},
-                _ = int.recv() => {},
-            }
+    let mut term = signal(SignalKind::terminate())?;
+    let mut int = signal(SignalKind::interrupt())?;
+    Ok(async move {
+        tokio::select! {
+            _ = term.recv() => {},
+            _ = int.recv() => {},
         }
-        _ => {
-            let _ = tokio::signal::ctrl_c().await;
-        }
-    }
+    })
 }

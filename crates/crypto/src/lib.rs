@@ -11,6 +11,8 @@
 //! - [`envelope`] — [`envelope_seal`] / [`envelope_open`], a fresh data key per message
 //!   wrapped under a key-encryption key:
 //!   `0x01 || u16-be len(wrapped_dek) || wrapped_dek || sealed_payload`.
+//! - [`shamir`] — splitting the root key into unseal key shares (Shamir over GF(2^8)) and
+//!   [`shamir::KeyCheck`], the verification value that tells a right reconstruction.
 //! - [`util`] — [`ct_eq`], [`aad`], [`random_bytes`], [`random_alnum`],
 //!   [`random_from_alphabet`].
 //! - [`error`] — [`CryptoError`].
@@ -43,6 +45,7 @@ pub mod aead;
 pub mod envelope;
 pub mod error;
 pub mod secret;
+pub mod shamir;
 pub mod util;
 
 pub use aead::{open, seal};
