@@ -190,13 +190,20 @@ async fn connect(addr: &str) -> Result<Sender, BoxError> {
     Ok(sender)
 }
 
-/// Sends one request; Ok(true) on a 2xx answer.
+static FIRST_ERROR: std::sync::Once = std::sync::Once::new();
+
+/// Sends one request; Ok(true) on a 2xx answer. The first error answer is shown on stderr.
 async fn send(sender: &mut Sender, req: http::Request<Full<Bytes>>) -> Result<bool, BoxError> {
     sender.ready().await?;
     let resp = sender.send_request(req).await?;
-    let ok = resp.status().is_success();
-    let _ = resp.into_body().collect().await?;
-    Ok(ok)
+    let status = resp.status();
+    let body = resp.into_body().collect().await?.to_bytes();
+    if !status.is_success() {
+        FIRST_ERROR.call_once(|| {
+            eprintln!("first error answer: {status} {}", String::from_utf8_lossy(&body));
+        });
+    }
+    Ok(status.is_success())
 }
 
 async fn populate(shared: &Arc<Shared>, n: usize, conns: usize) -> Result<(), BoxError> {
@@ -212,8 +219,13 @@ async fn populate(shared: &Arc<Shared>, n: usize, conns: usize) -> Result<(), Bo
                     return Ok::<(), BoxError>(());
                 }
                 let body = serde_json::json!({"Name": format!("bench/{i}"), "SecretString": format!("value-{i:032}")}).to_string();
-                let req = shared.signer.request("secretsmanager.CreateSecret", body)?;
-                send(&mut sender, req).await?;
+                let req = shared.signer.request("secretsmanager.CreateSecret", body.clone())?;
+                if send(&mut sender, req).await.is_err() {
+                    // Servers that close connections (HTTP/1.0 style): reconnect and retry once.
+                    sender = connect(&shared.addr).await?;
+                    let req = shared.signer.request("secretsmanager.CreateSecret", body)?;
+                    send(&mut sender, req).await?;
+                }
             }
         }));
     }
@@ -232,7 +244,7 @@ async fn client(shared: Arc<Shared>, seed: u64) -> Result<Histogram<u64>, BoxErr
         rng ^= rng << 13;
         rng ^= rng >> 7;
         rng ^= rng << 17;
-        let pick = (rng % shared.secrets as u64) as usize;
+        let pick = ((rng >> 20) % shared.secrets as u64) as usize;
         let (target, body) = match shared.workload {
             Workload::Get => ("secretsmanager.GetSecretValue", format!(r#"{{"SecretId":"bench/{pick}"}}"#)),
             Workload::GetPut if rng % 10 == 0 => (
