@@ -91,7 +91,12 @@ impl Signer {
             .build()?
             .into();
         let uri = format!("http://{}/", self.host);
-        let signable = SignableRequest::new("POST", uri.as_str(), headers.iter().copied(), SignableBody::Bytes(body.as_bytes()))?;
+        let signable = SignableRequest::new(
+            "POST",
+            uri.as_str(),
+            headers.iter().copied(),
+            SignableBody::Bytes(body.as_bytes()),
+        )?;
         let (instructions, _) = sign(signable, &params)?.into_parts();
         let mut builder = http::Request::builder().method("POST").uri("/");
         for (k, v) in headers {
@@ -118,10 +123,25 @@ struct Shared {
 
 /// Runs the load and prints one JSON line.
 pub async fn run(args: Args) -> Result<(), BoxError> {
-    let addr = args.endpoint.trim_start_matches("http://").trim_end_matches('/').to_owned();
-    let identity: Identity = Credentials::new(&args.access_key_id, &args.secret_access_key, None, None, "cofre-bench").into();
+    let addr = args
+        .endpoint
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .to_owned();
+    let identity: Identity = Credentials::new(
+        &args.access_key_id,
+        &args.secret_access_key,
+        None,
+        None,
+        "cofre-bench",
+    )
+    .into();
     let shared = Arc::new(Shared {
-        signer: Signer { identity, region: args.region.clone(), host: addr.clone() },
+        signer: Signer {
+            identity,
+            region: args.region.clone(),
+            host: addr.clone(),
+        },
         addr,
         workload: args.workload,
         secrets: args.secrets.max(1),
@@ -200,7 +220,10 @@ async fn send(sender: &mut Sender, req: http::Request<Full<Bytes>>) -> Result<bo
     let body = resp.into_body().collect().await?.to_bytes();
     if !status.is_success() {
         FIRST_ERROR.call_once(|| {
-            eprintln!("first error answer: {status} {}", String::from_utf8_lossy(&body));
+            eprintln!(
+                "first error answer: {status} {}",
+                String::from_utf8_lossy(&body)
+            );
         });
     }
     Ok(status.is_success())
@@ -246,12 +269,18 @@ async fn client(shared: Arc<Shared>, seed: u64) -> Result<Histogram<u64>, BoxErr
         rng ^= rng << 17;
         let pick = ((rng >> 20) % shared.secrets as u64) as usize;
         let (target, body) = match shared.workload {
-            Workload::Get => ("secretsmanager.GetSecretValue", format!(r#"{{"SecretId":"bench/{pick}"}}"#)),
+            Workload::Get => (
+                "secretsmanager.GetSecretValue",
+                format!(r#"{{"SecretId":"bench/{pick}"}}"#),
+            ),
             Workload::GetPut if rng % 10 == 0 => (
                 "secretsmanager.PutSecretValue",
                 format!(r#"{{"SecretId":"bench/{pick}","SecretString":"v-{rng}"}}"#),
             ),
-            Workload::GetPut => ("secretsmanager.GetSecretValue", format!(r#"{{"SecretId":"bench/{pick}"}}"#)),
+            Workload::GetPut => (
+                "secretsmanager.GetSecretValue",
+                format!(r#"{{"SecretId":"bench/{pick}"}}"#),
+            ),
             Workload::List => (
                 "secretsmanager.ListSecrets",
                 match &next_token {
@@ -261,7 +290,10 @@ async fn client(shared: Arc<Shared>, seed: u64) -> Result<Histogram<u64>, BoxErr
             ),
             Workload::Create => {
                 let n = shared.counter.fetch_add(1, Ordering::Relaxed);
-                ("secretsmanager.CreateSecret", format!(r#"{{"Name":"load/{seed}/{n}/{rng}","SecretString":"v"}}"#))
+                (
+                    "secretsmanager.CreateSecret",
+                    format!(r#"{{"Name":"load/{seed}/{n}/{rng}","SecretString":"v"}}"#),
+                )
             }
         };
         let req = shared.signer.request(target, body)?;
@@ -274,7 +306,8 @@ async fn client(shared: Arc<Shared>, seed: u64) -> Result<Histogram<u64>, BoxErr
         let micros = started.elapsed().as_micros() as u64;
         match outcome {
             Ok(true) => {
-                if shared.measuring.load(Ordering::Relaxed) && !shared.stop.load(Ordering::Relaxed) {
+                if shared.measuring.load(Ordering::Relaxed) && !shared.stop.load(Ordering::Relaxed)
+                {
                     shared.ok.fetch_add(1, Ordering::Relaxed);
                     hist.record(micros.max(1))?;
                 }
@@ -304,6 +337,10 @@ async fn send_list(
     let body = resp.into_body().collect().await?.to_bytes();
     *next_token = serde_json::from_slice::<serde_json::Value>(&body)
         .ok()
-        .and_then(|v| v.get("NextToken").and_then(|t| t.as_str()).map(str::to_owned));
+        .and_then(|v| {
+            v.get("NextToken")
+                .and_then(|t| t.as_str())
+                .map(str::to_owned)
+        });
     Ok(ok)
 }

@@ -237,7 +237,9 @@ async fn create_errors_and_idempotency() {
         .send()
         .await
         .unwrap_err();
-    assert_eq!(code(&e), "InvalidRequestException");
+    // AWS: "The operation failed because of an invalid KMS key: ..." for a key that isn't there.
+    assert_eq!(code(&e), "InvalidParameterException");
+    assert!(message(&e).contains("invalid KMS key"), "{}", message(&e));
     // None of the failed requests left anything behind.
     let names: Vec<String> = c
         .list_secrets()

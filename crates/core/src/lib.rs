@@ -4,6 +4,8 @@
 //! - [`secrets`]: the [`Service`] and one file per API operation, over shared rules
 //!   (staging labels, idempotency, SecretId resolution, filters, paging);
 //! - [`keys`]: the key hierarchy (root key → KMS key → data key);
+//! - [`kms_api`]: the KMS API (`TrentService.*`) over the KMS domain: authorization per
+//!   key, wire shapes, errors;
 //! - [`credentials`]: access keys and the principals behind them;
 //! - [`sweeper`]: purging secrets whose recovery window has ended;
 //! - [`clock`]: injectable time.
@@ -21,6 +23,8 @@ pub mod error;
 pub mod iam;
 pub mod identity_api;
 pub mod keys;
+pub mod kms;
+pub mod kms_api;
 pub mod secrets;
 pub mod sweeper;
 

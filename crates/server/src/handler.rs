@@ -1,7 +1,8 @@
 //! One request: request id, body limit, protocol, authentication, dispatch, encoding.
 //!
 //! Two wire protocols share the endpoint, told apart as AWS's clients send them:
-//! - awsJson1.1 (`X-Amz-Target: secretsmanager.<Op>`) for Secrets Manager;
+//! - awsJson1.1 (`X-Amz-Target: secretsmanager.<Op>`) for Secrets Manager, and
+//!   (`X-Amz-Target: TrentService.<Op>`, signed for `kms`) for KMS;
 //! - awsQuery (`Action=...` form parameters) for IAM and STS, whose credential scope names
 //!   the service (`iam` or `sts`).
 
@@ -14,8 +15,8 @@ use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
 
 use cofre_api::{
-    dispatch, dispatch_iam, dispatch_sts, query_error_from_sig, ApiError, Context, ErrorCode,
-    Operation, QueryError, QueryParams,
+    dispatch, dispatch_iam, dispatch_kms, dispatch_sts, query_error_from_sig, ApiError, Context,
+    ErrorCode, KmsOperation, Operation, QueryError, QueryParams,
 };
 use cofre_sigv4::RequestParts;
 
@@ -25,11 +26,14 @@ use crate::App;
 const JSON_CONTENT_TYPE: &str = "application/x-amz-json-1.1";
 /// `X-Amz-Target` prefix of Cofre's own admin API.
 pub const ADMIN_TARGET_PREFIX: &str = "CofreAdmin.";
+/// `X-Amz-Target` prefix of KMS (`TrentService.<Op>`: KMS's internal name).
+const KMS_TARGET_PREFIX: &str = "TrentService.";
 
 /// The services Cofre answers, by SigV4 signing name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Service {
     SecretsManager,
+    Kms,
     Admin,
     Iam,
     Sts,
@@ -39,6 +43,7 @@ impl Service {
     fn signing_name(self) -> &'static str {
         match self {
             Self::SecretsManager => "secretsmanager",
+            Self::Kms => "kms",
             Self::Admin => "cofre",
             Self::Iam => "iam",
             Self::Sts => "sts",
@@ -126,7 +131,8 @@ pub async fn handle(
     resp
 }
 
-/// Which service a request is for: awsJson requests carry `X-Amz-Target`; awsQuery requests
+/// Which service a request is for: awsJson requests carry `X-Amz-Target` (`TrentService.*` is
+/// KMS, `CofreAdmin.*` the admin API, anything else Secrets Manager); awsQuery requests
 /// are form posts (or GETs with `Action=`) whose credential scope names `iam` or `sts`.
 fn classify(parts: &http::request::Parts) -> Service {
     if let Some(target) = parts.headers.get("x-amz-target") {
@@ -135,6 +141,9 @@ fn classify(parts: &http::request::Parts) -> Service {
             .starts_with(ADMIN_TARGET_PREFIX.as_bytes())
         {
             return Service::Admin;
+        }
+        if target.as_bytes().starts_with(KMS_TARGET_PREFIX.as_bytes()) {
+            return Service::Kms;
         }
         return Service::SecretsManager;
     }
@@ -175,7 +184,7 @@ async fn handle_inner(
     let (parts, body) = req.into_parts();
     let service = classify(&parts);
     let fail = |e: AuthError| match service {
-        Service::SecretsManager | Service::Admin => Reply::Json(Err(e.into())),
+        Service::SecretsManager | Service::Kms | Service::Admin => Reply::Json(Err(e.into())),
         Service::Iam => Reply::Query {
             namespace: cofre_api::iam::XML_NAMESPACE,
             result: Err(query_error_from_sig(e.code, e.message)),
@@ -228,6 +237,34 @@ async fn handle_inner(
             };
             log.operation = Some(op.name().to_owned());
             let result = dispatch(app.service.as_ref(), &ctx, op, &body).await;
+            Reply::Json(guard_authorized(&ctx, result, || {
+                ApiError::new(
+                    ErrorCode::AccessDeniedException,
+                    "The request was not authorized.",
+                )
+            }))
+        }
+        Service::Kms => {
+            let target = parts
+                .headers
+                .get("x-amz-target")
+                .and_then(|v| v.to_str().ok());
+            let op = match (
+                &parts.method,
+                path,
+                target.and_then(KmsOperation::from_target),
+            ) {
+                (&Method::POST, "/", Some(op)) => op,
+                _ => {
+                    return Reply::Json(Err(ApiError::from_parts(
+                        "UnknownOperationException",
+                        400,
+                        String::new(),
+                    )))
+                }
+            };
+            log.operation = Some(format!("kms:{}", op.name()));
+            let result = dispatch_kms(app.service.as_ref(), &ctx, op, &body).await;
             Reply::Json(guard_authorized(&ctx, result, || {
                 ApiError::new(
                     ErrorCode::AccessDeniedException,

@@ -1,7 +1,8 @@
-//! Code generated from the AWS models: `secretsmanager` by `codegen/gen_api.py`; `iam`,
+//! Code generated from the AWS models: `secretsmanager` and `kms` by `codegen/gen_api.py`; `iam`,
 //! `sts` and `unicode` by `codegen/gen_query.py`. See each file's header.
 
 pub mod iam;
+pub mod kms;
 pub mod secretsmanager;
 pub mod sts;
 pub mod unicode;

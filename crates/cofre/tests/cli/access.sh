@@ -115,11 +115,18 @@ ADMIN_OUT=$(AWS_ACCESS_KEY_ID="${ROOT_A[0]}" AWS_SECRET_ACCESS_KEY="${ROOT_A[1]}
 B_ID=$(grep -oE 'AKIA[A-Z0-9]{16}' <<<"$ADMIN_OUT" | head -1)
 B_SECRET=$(awk '/[Ss]ecret/ {print $NF}' <<<"$ADMIN_OUT" | head -1)
 rootb() { as "$B_ID" "$B_SECRET" "" -- "$@"; }
-expect_ok "account B creates shared/x" rootb secretsmanager create-secret --name shared/x --secret-string from-b
+# As on AWS, a secret shared across accounts must be under a customer managed key whose key
+# policy lets the other account decrypt: the AWS-managed aws/secretsmanager key never does.
+KEY_POLICY='{"Version":"2012-10-17","Statement":[{"Sid":"B admins","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::'$B':root"},"Action":"kms:*","Resource":"*"},{"Sid":"A app decrypts","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::'$A':user/app"},"Action":"kms:Decrypt","Resource":"*"}]}'
+expect_ok "account B creates a shared KMS key" rootb kms create-key --description shared --policy "$KEY_POLICY"
+KEY_ARN=$(field "['KeyMetadata']['Arn']")
+expect_ok "account B creates shared/x under it" rootb secretsmanager create-secret --name shared/x --secret-string from-b --kms-key-id "$KEY_ARN"
 SHARED_ARN=$(field "['ARN']")
 case "$SHARED_ARN" in arn:aws:secretsmanager:$R:$B:secret:shared/x-*) ok "B's ARN names B";; *) bad "B's ARN" "$SHARED_ARN";; esac
+expect_ok "account B creates managed/x under the AWS-managed key" rootb secretsmanager create-secret --name managed/x --secret-string managed-b
+MANAGED_ARN=$(field "['ARN']")
 RP='{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::'$A':user/app"},"Action":"secretsmanager:GetSecretValue","Resource":"*"}]}'
-IDP='{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"secretsmanager:GetSecretValue","Resource":"arn:aws:secretsmanager:'$R':'$B':secret:shared/*"}]}'
+IDP='{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"secretsmanager:GetSecretValue","Resource":"arn:aws:secretsmanager:'$R':'$B':secret:*"},{"Effect":"Allow","Action":"kms:Decrypt","Resource":"'"$KEY_ARN"'"}]}'
 expect_err AccessDeniedException "is not authorized to perform: secretsmanager:GetSecretValue" "no policies: denied" \
   app secretsmanager get-secret-value --secret-id "$SHARED_ARN"
 expect_ok "B attaches a resource policy" rootb secretsmanager put-resource-policy --secret-id shared/x --resource-policy "$RP" --block-public-policy
@@ -128,6 +135,9 @@ expect_err AccessDeniedException "because no identity-based policy allows" "reso
 expect_ok "A grants app the identity side" root iam put-user-policy --user-name app --policy-name read-b --policy-document "$IDP"
 expect_ok "both allow: app reads B's secret" app secretsmanager get-secret-value --secret-id "$SHARED_ARN"
 [ "$(field "['SecretString']")" = "from-b" ] && ok "cross-account value" || bad "cross-account value" "$OUT"
+expect_ok "B shares managed/x too" rootb secretsmanager put-resource-policy --secret-id managed/x --resource-policy "$RP"
+expect_err AccessDeniedException "Access to KMS is not allowed" "the AWS-managed key is never usable across accounts" \
+  app secretsmanager get-secret-value --secret-id "$MANAGED_ARN"
 expect_ok "B removes the resource policy" rootb secretsmanager delete-resource-policy --secret-id shared/x
 expect_err AccessDeniedException "because no resource-based policy allows" "identity policy alone: denied" \
   app secretsmanager get-secret-value --secret-id "$SHARED_ARN"

@@ -34,7 +34,7 @@ pub(super) async fn run(
         &mut tags,
         check_tags(input.tags.as_deref().unwrap_or_default())?,
     )?;
-    let kms_key_id = svc
+    let chosen_key = svc
         .check_kms_key_id(ctx, input.kms_key_id.as_deref())
         .await?;
     let value = SecretValue::from_request(input.secret_string, input.secret_binary)?;
@@ -85,12 +85,16 @@ pub(super) async fn run(
         };
         svc.authorize(ctx, ACTION, Target::Arn(&row.arn), request_keys.clone())
             .await?;
+        // Establishing a customer key validates the caller's access to it, as AWS does.
+        if let Some(chosen) = &chosen_key {
+            svc.validate_key_access(ctx, &chosen.key, &row.arn).await?;
+        }
         let mut secret = Secret {
             row,
             meta: SecretMeta {
                 format: META_FORMAT,
                 description: input.description.clone(),
-                kms_key_id: kms_key_id.clone(),
+                kms_key_id: chosen_key.as_ref().map(|c| c.given.clone()),
                 tags: tags.clone(),
                 created_ms: now,
                 last_changed_ms: now,

@@ -104,6 +104,7 @@ mod tests {
                     created_ms: 0,
                     last_accessed_day_ms: None,
                     kms_key_arn: String::new(),
+                    previous_kms_key_arns: vec![],
                     binary: false,
                 })
                 .collect(),
@@ -157,6 +158,7 @@ mod tests {
                 created_ms: i as i64,
                 last_accessed_day_ms: None,
                 kms_key_arn: String::new(),
+                previous_kms_key_arns: vec![],
                 binary: false,
             });
         }

@@ -24,6 +24,17 @@ pub(super) async fn run(
             Default::default(),
         )
         .await?;
+    let managed_arn = svc
+        .kms
+        .aws_managed_key_arn(&secret.row.account_id, &secret.row.region)
+        .await
+        .map_err(|e| crate::error::internal(&e))?;
+    // The keys wrapping a version's data key, newest first; the AWS managed key shows as
+    // AWS shows it.
+    let key_ids = |arn: &String| match &managed_arn {
+        Some(m) if m == arn => DEFAULT_KEY_MARKER.to_owned(),
+        _ => arn.clone(),
+    };
     let include_deprecated = input.include_deprecated.unwrap_or(false);
     let max = input.max_results.unwrap_or(100).clamp(1, 100) as usize;
     // Newest first; the cursor is the id of the last version returned.
@@ -59,10 +70,12 @@ pub(super) async fn run(
                 .last_accessed_day_ms
                 .map(|ms| Timestamp::from_secs(ms_to_secs(ms))),
             created_date: Some(Timestamp::from_secs(ms_to_secs(v.created_ms))),
-            kms_key_ids: Some(vec![match &secret.meta.kms_key_id {
-                Some(k) => k.clone(),
-                None => DEFAULT_KEY_MARKER.to_owned(),
-            }]),
+            kms_key_ids: Some(
+                std::iter::once(&v.kms_key_arn)
+                    .chain(&v.previous_kms_key_arns)
+                    .map(key_ids)
+                    .collect(),
+            ),
         })
         .collect();
     Ok(ListSecretVersionIdsResponse {

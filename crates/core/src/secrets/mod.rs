@@ -5,7 +5,8 @@
 //! | `model.rs` | the secret's metadata document and its versions |
 //! | `resolve.rs` | SecretId → secret (name, full ARN, partial ARN) |
 //! | `labels.rs` | staging-label moves and deprecated-version pruning |
-//! | `value.rs` | secret values and their envelope sealing |
+//! | `value.rs` | secret values and their stored format |
+//! | `encryption.rs` | which KMS key protects a value, and using it on the caller's behalf |
 //! | `filters.rs` | ListSecrets / BatchGetSecretValue filters and sorting |
 //! | `paging.rs` | NextToken encoding |
 //! | `<operation>.rs` | one API operation each |
@@ -18,9 +19,12 @@ mod batch_get_secret_value;
 mod create_secret;
 mod delete_secret;
 mod describe_secret;
+pub(crate) mod encryption;
 pub mod filters;
 mod get_random_password;
 mod get_secret_value;
+#[cfg(test)]
+mod kms_tests;
 pub mod labels;
 mod list_secret_version_ids;
 mod list_secrets;
@@ -46,17 +50,20 @@ use cofre_store::{SecretWrite, Store, StoreError};
 use crate::clock::Clock;
 use crate::credentials::Credentials;
 use crate::error::internal;
-use crate::keys::{Keyring, KmsKey};
+use crate::keys::Keyring;
 use model::Secret;
 
 /// How many times a write is retried after losing a compare-and-swap race.
 const MAX_WRITE_ATTEMPTS: usize = 16;
 
-/// The Secrets Manager service: domain logic over a [`Store`] and a [`Keyring`].
+/// The Secrets Manager service: domain logic over a [`Store`], a [`Keyring`] and the KMS
+/// keys of [`crate::kms::Kms`].
 #[derive(Debug)]
 pub struct Service {
     pub(crate) store: Arc<dyn Store>,
     pub(crate) keys: Keyring,
+    /// KMS keys, aliases and cryptography.
+    pub(crate) kms: crate::kms::Kms,
     pub(crate) clock: Arc<dyn Clock>,
     credentials: Credentials,
     pub(crate) iam: crate::iam::Iam,
@@ -77,7 +84,8 @@ impl Service {
     /// A service over `store`, with key material wrapped by `root`.
     pub fn new(store: Arc<dyn Store>, root: cofre_crypto::RootKey, clock: Arc<dyn Clock>) -> Self {
         Self {
-            keys: Keyring::new(root, store.clone()),
+            keys: Keyring::new(root),
+            kms: crate::kms::Kms::new(store.clone(), clock.clone()),
             credentials: Credentials::new(store.clone()),
             iam: crate::iam::Iam::new(store.clone(), clock.clone()),
             policy_cache: cofre_policy::PolicyCache::default(),
@@ -92,9 +100,14 @@ impl Service {
         &self.credentials
     }
 
-    /// The keyring (root key and KMS keys).
+    /// The keyring (the root key).
     pub fn keys(&self) -> &Keyring {
         &self.keys
+    }
+
+    /// The KMS domain: keys, aliases, cryptography.
+    pub fn kms(&self) -> &crate::kms::Kms {
+        &self.kms
     }
 
     /// The service's clock.
@@ -104,20 +117,6 @@ impl Service {
 
     pub(crate) fn now_ms(&self) -> i64 {
         self.clock.now_ms()
-    }
-
-    /// The key that wraps values of secrets in the caller's account and region.
-    pub(crate) async fn kek(&self, ctx: &Context) -> Result<Arc<KmsKey>, ApiError> {
-        self.kek_of(&ctx.account_id, &ctx.region).await
-    }
-
-    /// The key that wraps values of secrets owned by `account` in `region`.
-    pub(crate) async fn kek_of(
-        &self,
-        account: &str,
-        region: &str,
-    ) -> Result<Arc<KmsKey>, ApiError> {
-        self.keys.default_key(account, region, self.now_ms()).await
     }
 
     /// Names the operator account (the `--account-id` of the server); set once at start-up.
@@ -155,10 +154,11 @@ impl Service {
         }
     }
 
-    /// Reads and decrypts one version of `secret`.
+    /// Reads and decrypts one version of `secret` as the caller (who needs `kms:Decrypt` on a
+    /// customer key; see `encryption.rs`).
     pub(crate) async fn read_value(
         &self,
-        _ctx: &Context,
+        ctx: &Context,
         secret: &Secret,
         version_id: &str,
     ) -> Result<value::SecretValue, ApiError> {
@@ -168,17 +168,7 @@ impl Service {
             .await
             .map_err(internal)?
             .ok_or_else(|| internal("version metadata without a stored value"))?;
-        let kek = self
-            .kek_of(&secret.row.account_id, &secret.row.region)
-            .await?;
-        value::open_value(
-            kek.material(),
-            &secret.row.account_id,
-            &secret.row.region,
-            &secret.row.arn,
-            version_id,
-            &sealed,
-        )
+        self.open_version(ctx, secret, version_id, &sealed).await
     }
 }
 

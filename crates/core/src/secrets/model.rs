@@ -34,8 +34,12 @@ pub struct VersionMeta {
     pub created_ms: i64,
     /// Day (midnight UTC, ms) the version was last read.
     pub last_accessed_day_ms: Option<i64>,
-    /// ARN of the KMS key whose material wraps this version's data key.
+    /// ARN of the KMS key that wraps this version's data key (the newest, when several do).
     pub kms_key_arn: String,
+    /// ARNs of earlier keys that still wrap the data key after UpdateSecret changed the key,
+    /// newest first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub previous_kms_key_arns: Vec<String>,
     /// Whether the value is a `SecretBinary` rather than a `SecretString`.
     pub binary: bool,
 }
@@ -47,7 +51,7 @@ pub struct SecretMeta {
     pub format: u32,
     /// The description, if any.
     pub description: Option<String>,
-    /// `KmsKeyId` as the caller gave it; `None` means the default key.
+    /// `KmsKeyId` as the caller gave it; `None` means the AWS managed `aws/secretsmanager` key.
     pub kms_key_id: Option<String>,
     /// Tags, in the order they were first added.
     pub tags: Vec<TagEntry>,

@@ -1,12 +1,11 @@
 //! Input rules AWS enforces beyond the model's constraints (which `cofre_api` validates):
-//! name characters, tag keys and values, KmsKeyId, request tokens.
+//! name characters, tag keys and values, request tokens. (`KmsKeyId` is checked in
+//! `encryption.rs`.)
 
-use cofre_api::{ApiError, Context, ErrorCode, Tag};
+use cofre_api::{ApiError, ErrorCode, Tag};
 
 use super::model::TagEntry;
-use super::Service;
-use crate::error::{invalid_parameter, invalid_request};
-use crate::keys::Keyring;
+use crate::error::invalid_parameter;
 
 /// AWS allows at most 50 tags on a secret.
 pub const MAX_TAGS: usize = 50;
@@ -84,31 +83,6 @@ pub fn merge_tags(existing: &mut Vec<TagEntry>, new: Vec<TagEntry>) -> Result<()
 /// The ClientRequestToken to use: the caller's, or a fresh UUID as the SDKs would send.
 pub fn token_or_new(token: Option<String>) -> String {
     token.unwrap_or_else(|| uuid::Uuid::new_v4().to_string())
-}
-
-impl Service {
-    /// Checks a `KmsKeyId` and returns what to record: `None` for the default key.
-    ///
-    /// Customer-managed keys belong to a later release; until then anything but the default
-    /// key is refused rather than silently encrypted under another key.
-    pub(crate) async fn check_kms_key_id(
-        &self,
-        ctx: &Context,
-        kms_key_id: Option<&str>,
-    ) -> Result<Option<String>, ApiError> {
-        let Some(id) = kms_key_id.filter(|s| !s.is_empty()) else {
-            return Ok(None);
-        };
-        let key = self.kek(ctx).await?;
-        if Keyring::is_default_key_ref(&key, &ctx.account_id, &ctx.region, id) {
-            Ok(None)
-        } else {
-            Err(invalid_request(format!(
-                "Cofre supports only the account's default key ({}) for now; the KMS key {id} is not available.",
-                crate::keys::DEFAULT_ALIAS
-            )))
-        }
-    }
 }
 
 #[cfg(test)]

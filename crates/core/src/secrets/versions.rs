@@ -5,7 +5,7 @@ use cofre_api::{ApiError, Context, ErrorCode};
 
 use super::labels;
 use super::model::{Secret, VersionMeta};
-use super::value::{seal_value, SecretValue};
+use super::value::SecretValue;
 use super::Service;
 
 /// A version staged in memory, ready to commit.
@@ -49,23 +49,15 @@ impl Service {
             ));
         }
         let now = self.now_ms();
-        let kek = self
-            .kek_of(&secret.row.account_id, &secret.row.region)
-            .await?;
-        let sealed = seal_value(
-            kek.material(),
-            &secret.row.account_id,
-            &secret.row.region,
-            &secret.row.arn,
-            token,
-            value,
-        );
+        let key = self.secret_key(secret).await?;
+        let sealed = self.seal_version(ctx, secret, &key, token, value).await?;
         secret.meta.versions.push(VersionMeta {
             id: token.to_owned(),
             stages: vec![],
             created_ms: now,
             last_accessed_day_ms: None,
-            kms_key_arn: kek.arn.clone(),
+            kms_key_arn: key.arn,
+            previous_kms_key_arns: vec![],
             binary: value.is_binary(),
         });
         labels::attach(&mut secret.meta, token, stages);
