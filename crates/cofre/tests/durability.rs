@@ -134,29 +134,57 @@ async fn every_acknowledged_write_survives_sigkill() {
             let name = name.clone();
             tokio::spawn(async move {
                 let mut acks = Vec::new();
+                // Alternate new secrets and new versions (spread over secrets, so AWS's
+                // 100-version quota is never reached) until the server dies under us.
+                let mut last_error = None;
                 for i in 1.. {
                     let value = format!("v{i}");
-                    match c
-                        .put_secret_value()
-                        .secret_id(&name)
-                        .secret_string(&value)
-                        .send()
-                        .await
-                    {
-                        Ok(out) => acks.push((
-                            name.clone(),
-                            out.version_id().unwrap_or_default().to_owned(),
-                            value,
-                        )),
-                        Err(_) => break,
+                    // Even steps create `name/n{i}`; odd steps add a version to the secret
+                    // the step before created.
+                    let target = match i {
+                        1 => name.clone(),
+                        i if i % 2 == 0 => format!("{name}/n{i}"),
+                        i => format!("{name}/n{}", i - 1),
+                    };
+                    let result = if i % 2 == 0 {
+                        c.create_secret()
+                            .name(&target)
+                            .secret_string(&value)
+                            .send()
+                            .await
+                            .map(|o| o.version_id().unwrap_or_default().to_owned())
+                            .map_err(|e| format!("{e:?}"))
+                    } else {
+                        c.put_secret_value()
+                            .secret_id(&target)
+                            .secret_string(&value)
+                            .send()
+                            .await
+                            .map(|o| o.version_id().unwrap_or_default().to_owned())
+                            .map_err(|e| format!("{e:?}"))
+                    };
+                    match result {
+                        Ok(version) => acks.push((target, version, value)),
+                        Err(e) => {
+                            last_error = Some(e);
+                            break;
+                        }
                     }
                 }
-                acks
+                (acks, last_error)
             })
         };
         tokio::time::sleep(Duration::from_millis(400 + 200 * cycle)).await;
         srv.kill();
-        let acks = writer.await.expect("writer");
+        let (acks, last_error) = writer.await.expect("writer");
+        let last_error = last_error.unwrap_or_default();
+        // The loop must have been stopped by the kill (a transport error), not by an answer.
+        assert!(
+            last_error.contains("DispatchFailure")
+                || last_error.contains("ResponseError")
+                || last_error.contains("Io"),
+            "the write loop ended on an API answer, not the kill: {last_error}"
+        );
         assert!(
             acks.len() > 5,
             "the loop was writing when killed ({} writes)",
