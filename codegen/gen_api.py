@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Generate Cofre's awsJson1.1 wire types (Secrets Manager, KMS) from AWS's botocore models.
+"""Generate Cofre's awsJson1.1 wire types (Secrets Manager, KMS, CloudTrail) from AWS's botocore models.
 
 For each service in SERVICES, reads its botocore JSON model (from ../shared/api-models/,
 relative to the repository root) and writes crates/api/src/generated/<module>.rs:
@@ -7,9 +7,13 @@ input/output/nested structures, constraint rules, `Validate` and `Render` impls,
 wire schema used for JSON type checks, the operation enum, the service trait and its
 dispatch function:
 
-    module          model                operations      trait            dispatch
-    secretsmanager  secretsmanager.json  Operation       SecretsManager   dispatch
-    kms             kms.json             KmsOperation    Kms              dispatch_kms
+    module          model                operations           trait           dispatch
+    secretsmanager  secretsmanager.json  Operation            SecretsManager  dispatch
+    kms             kms.json             KmsOperation         Kms             dispatch_kms
+    cloudtrail      cloudtrail.json      CloudTrailOperation  Cloudtrail      dispatch_cloudtrail
+
+A service may name the subset of its operations to generate (CloudTrail: LookupEvents only);
+the others are then unknown to the wire layer, and only their errors are listed.
 
 Usage (from the repository root):
 
@@ -53,6 +57,7 @@ class JsonService:
     example_op: str       # an operation named in doc comments
     not_implemented: str  # Rust expression for an unimplemented operation; {op} is the variant
     default_error: str    # the error that expression answers, for the trait's doc comment
+    operations: tuple[str, ...] = ()  # the operations to generate; empty means all of them
 
 
 SERVICES = (
@@ -64,6 +69,13 @@ SERVICES = (
     JsonService("kms", "kms.json", "KmsOperation", "Kms", "dispatch_kms",
                 "CreateKey", "not_supported({op})",
                 "`UnsupportedOperationException: Cofre does not support <Operation> yet.`"),
+    # CloudTrail: only LookupEvents (the audit trail's query side). The other 59 operations
+    # (trails, lakes, channels, ...) are not generated at all, so they answer
+    # UnknownOperationException like any name the service does not know.
+    JsonService("cloudtrail", "cloudtrail.json", "CloudTrailOperation", "Cloudtrail",
+                "dispatch_cloudtrail", "LookupEvents", "not_supported({op})",
+                "`UnsupportedOperationException: Cofre does not support <Operation> yet.`",
+                operations=("LookupEvents",)),
 )
 
 RUST_KEYWORDS = {
@@ -137,11 +149,16 @@ def doc_lines(text: str, indent: str = "") -> list[str]:
 
 
 class Model:
-    def __init__(self, raw: dict):
+    def __init__(self, raw: dict, only: tuple[str, ...] = ()):
         self.raw = raw
         self.meta = raw["metadata"]
         self.shapes: dict = raw["shapes"]
         self.ops: dict = dict(sorted(raw["operations"].items()))
+        if only:
+            missing = sorted(set(only) - set(self.ops))
+            if missing:
+                raise GenError(f"operations {missing} are not in the model")
+            self.ops = {n: op for n, op in self.ops.items() if n in only}
         if self.meta.get("protocol") != "json":
             raise GenError(f"unsupported protocol {self.meta.get('protocol')!r}")
         self.target_prefix = self.meta["targetPrefix"]
@@ -157,6 +174,10 @@ class Model:
         self.input_reachable = self.reachable(self.inputs)
         self.output_reachable = self.reachable(self.outputs)
         self.exceptions = sorted(n for n, s in self.shapes.items() if s.get("exception"))
+        if only:
+            # A subset lists only the errors its operations can answer.
+            named = {e["shape"] for op in self.ops.values() for e in op.get("errors", [])}
+            self.exceptions = [e for e in self.exceptions if e in named]
 
     def reachable(self, roots) -> set[str]:
         seen: set[str] = set()
@@ -600,13 +621,14 @@ class Generator:
         return text.replace("@@USES@@", self.use_block(text))
 
     def error_helpers(self) -> list[str]:
-        """Service-specific error constructors (KMS only: Secrets Manager's errors are
-        `ErrorCode` variants)."""
-        if self.svc.module != "kms":
+        """Service-specific error constructors (KMS and CloudTrail: Secrets Manager's errors
+        are `ErrorCode` variants)."""
+        if self.svc.module not in ("kms", "cloudtrail"):
             return []
+        name = self.m.meta["serviceAbbreviation"] if self.svc.module == "cloudtrail" else "KMS"
         return [
-            "/// A KMS error: `code` with the status the model gives it (500 for a `fault`, else",
-            "/// 400). The body carries the message under `message`, as KMS's errors do.",
+            f"/// A {name} error: `code` with the status the model gives it (500 for a `fault`, else",
+            f"/// 400). The body carries the message under `message`, as {name}'s errors do.",
             "pub fn error(code: &'static str, message: impl Into<String>) -> ApiError {",
             "    let fault = MODELLED_ERRORS.iter().any(|(name, fault)| *name == code && *fault);",
             "    ApiError::new(",
@@ -659,7 +681,7 @@ def rustfmt(source: str) -> str:
 
 def generate(service: JsonService, model_path: Path) -> str:
     raw_bytes = model_path.read_bytes()
-    model = Model(json.loads(raw_bytes))
+    model = Model(json.loads(raw_bytes), service.operations)
     sha = hashlib.sha256(raw_bytes).hexdigest()
     return rustfmt(Generator(model, model_path, sha, service).generate())
 

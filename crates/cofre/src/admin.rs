@@ -130,7 +130,7 @@ fn read_document(path: &Path) -> Result<Document, AdminError> {
 
 /// The credentials requests are signed with.
 #[derive(Debug)]
-struct Creds {
+pub(crate) struct Creds {
     access_key_id: String,
     secret: SecretBytes,
     session_token: Option<SecretBytes>,
@@ -138,7 +138,7 @@ struct Creds {
 
 /// `AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY` (and `AWS_SESSION_TOKEN`), else
 /// `DATA_DIR/root-credentials`.
-fn credentials(data_dir: &Path) -> Result<Creds, AdminError> {
+pub(crate) fn credentials(data_dir: &Path) -> Result<Creds, AdminError> {
     let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
     if let (Some(id), Some(secret)) = (env("AWS_ACCESS_KEY_ID"), env("AWS_SECRET_ACCESS_KEY")) {
         return Ok(Creds {
@@ -190,8 +190,9 @@ fn parse_credentials_file(text: &SecretBytes) -> Option<Creds> {
     })
 }
 
-/// One endpoint, one identity.
-struct Client {
+/// One endpoint, one identity: a SigV4-signing awsJson 1.1 client (also used by
+/// `cofre audit`, for CloudTrail's LookupEvents).
+pub(crate) struct Client {
     endpoint: String,
     authority: http::uri::Authority,
     host: String,
@@ -202,7 +203,7 @@ struct Client {
 
 impl Client {
     /// A client for `endpoint` (`http://host[:port]`).
-    fn new(endpoint: &str, region: &str, creds: Creds) -> Result<Self, AdminError> {
+    pub(crate) fn new(endpoint: &str, region: &str, creds: Creds) -> Result<Self, AdminError> {
         let uri: http::Uri = endpoint
             .parse()
             .map_err(|e| format!("--endpoint {endpoint}: {e}"))?;
@@ -248,7 +249,19 @@ impl Client {
     /// Sends `CofreAdmin.<op>` with `body`; the answer's body on success, AWS's code and
     /// message as the error otherwise.
     async fn call(&self, op: &str, body: &[u8]) -> Result<SecretBytes, AdminError> {
-        let request = self.signed(op, body)?;
+        self.call_target(&format!("CofreAdmin.{op}"), "cofre", body)
+            .await
+    }
+
+    /// Sends `body` with `X-Amz-Target: target`, signed for the service `signing_name`; the
+    /// answer's body on success, AWS's code and message as the error otherwise.
+    pub(crate) async fn call_target(
+        &self,
+        target: &str,
+        signing_name: &str,
+        body: &[u8],
+    ) -> Result<SecretBytes, AdminError> {
+        let request = self.signed(target, signing_name, body)?;
         let exchange = async {
             let stream = tokio::net::TcpStream::connect((self.host.as_str(), self.port))
                 .await
@@ -287,19 +300,24 @@ impl Client {
     }
 
     /// The request, signed.
-    fn signed(&self, op: &str, body: &[u8]) -> Result<http::Request<Full<Bytes>>, AdminError> {
+    fn signed(
+        &self,
+        target: &str,
+        signing_name: &str,
+        body: &[u8],
+    ) -> Result<http::Request<Full<Bytes>>, AdminError> {
         let mut request = http::Request::builder()
             .method("POST")
             .uri("/")
             .header("host", self.authority.as_str())
             .header("content-type", "application/x-amz-json-1.1")
-            .header("x-amz-target", format!("CofreAdmin.{op}"))
+            .header("x-amz-target", target)
             .body(Full::new(Bytes::copy_from_slice(body)))?;
         let identity = self.credentials.clone().into();
         let params = v4::SigningParams::builder()
             .identity(&identity)
             .region(&self.region)
-            .name("cofre")
+            .name(signing_name)
             .time(SystemTime::now())
             .settings(SigningSettings::default())
             .build()?
@@ -422,7 +440,7 @@ fn print_changes(answer: &SecretBytes) -> Result<SecretBytes, AdminError> {
 }
 
 /// Epoch seconds as `2026-01-02T03:04:05Z` (UTC).
-fn rfc3339(epoch_secs: f64) -> String {
+pub(crate) fn rfc3339(epoch_secs: f64) -> String {
     // Whole seconds; dates before 1970 or past year 9999 are not accounts' creation dates.
     let secs = epoch_secs.floor() as i64;
     let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));

@@ -6,6 +6,8 @@
 //! unseals its server.
 
 mod admin;
+mod audit_cmd;
+mod audit_query;
 mod bootstrap;
 mod operator;
 mod seal;
@@ -29,6 +31,8 @@ enum Command {
     Admin(admin::AdminArgs),
     /// Seal a data dir with unseal key shares; unseal a sealed server, or ask its status.
     Operator(operator::OperatorArgs),
+    /// Work on a data dir's audit trail (`verify`).
+    Audit(audit_cmd::AuditArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -55,6 +59,7 @@ fn main() -> std::process::ExitCode {
             Command::Server(args) => server::run(args).await,
             Command::Admin(args) => admin::run(args).await,
             Command::Operator(args) => operator::run(args).await,
+            Command::Audit(args) => audit_cmd::run(args).await,
         }
     });
     match result {

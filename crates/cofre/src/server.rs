@@ -34,6 +34,55 @@ pub struct ServerArgs {
     /// Seconds between sweeps for secrets whose recovery window has ended.
     #[arg(long, default_value_t = 60, hide = true)]
     sweep_interval_secs: u64,
+    /// The audit trail: `fail-closed` records every call and refuses what it cannot record;
+    /// `off` records nothing and exists only as the baseline for benchmarks.
+    #[arg(long, value_enum, default_value_t = AuditModeArg::FailClosed)]
+    audit_mode: AuditModeArg,
+    /// Audit sinks: copies of the audit trail outside the store.
+    #[command(flatten)]
+    sinks: SinkArgs,
+}
+
+/// Where audit events are copied as they are recorded (each CloudTrail record as JSON).
+#[derive(Debug, clap::Args)]
+pub struct SinkArgs {
+    /// Append each audit event as a JSON line to this file, rotated by size (PATH.1, ...).
+    #[arg(long)]
+    audit_file: Option<PathBuf>,
+    /// Size at which --audit-file is rotated, in MiB.
+    #[arg(long, default_value_t = 100)]
+    audit_file_max_mb: u64,
+    /// Size at which --audit-file is rotated, in bytes (overrides --audit-file-max-mb).
+    #[arg(long, hide = true)]
+    audit_file_max_bytes: Option<u64>,
+    /// Rotated --audit-file files kept.
+    #[arg(long, default_value_t = 5)]
+    audit_file_keep: usize,
+    /// Write each audit event as a JSON line to standard output.
+    #[arg(long)]
+    audit_stdout: bool,
+    /// POST audit events, in batches, as JSON arrays to this http:// URL.
+    #[arg(long)]
+    audit_http_url: Option<String>,
+    /// Most events in one POST to --audit-http-url.
+    #[arg(long, default_value_t = 100)]
+    audit_http_batch: usize,
+    /// Longest an event waits for its batch, in milliseconds.
+    #[arg(long, default_value_t = 1000)]
+    audit_http_batch_ms: u64,
+    /// Events held while --audit-http-url is slow or down; beyond it they are dropped (and
+    /// counted in cofre_audit_sink_dropped_total).
+    #[arg(long, default_value_t = 10_000)]
+    audit_http_queue: usize,
+}
+
+/// `--audit-mode`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum AuditModeArg {
+    /// Record every call; a call that cannot be recorded is refused (the default).
+    FailClosed,
+    /// Record nothing. For benchmark comparisons only; never for real use.
+    Off,
 }
 
 /// Errors that stop the server from starting.
@@ -115,6 +164,7 @@ pub async fn run(args: ServerArgs) -> Result<(), StartError> {
             }
         }
     };
+    start_sinks(&args.sinks, &service)?;
     tracing::info!(account_id = %args.account_id, "cofre server started");
 
     let sweeper = tokio::spawn(cofre_core::sweeper::run_sweeper(
@@ -122,6 +172,7 @@ pub async fn run(args: ServerArgs) -> Result<(), StartError> {
         Duration::from_secs(args.sweep_interval_secs.max(1)),
         wait_for(stop_rx.clone()),
     ));
+    let audit_service = service.clone();
     let app = Arc::new(App {
         service,
         auth,
@@ -129,7 +180,49 @@ pub async fn run(args: ServerArgs) -> Result<(), StartError> {
     });
     cofre_server::run(listener, app, wait_for(stop_rx)).await;
     let _ = sweeper.await;
+    // After the drain: write what is queued and sign the final digest.
+    audit_service.audit().shutdown().await;
     tracing::info!("stopped");
+    Ok(())
+}
+
+/// Subscribes the audit sinks the flags ask for to the service's trail.
+fn start_sinks(sinks: &SinkArgs, service: &Service) -> Result<(), StartError> {
+    use cofre_core::audit_sinks as s;
+    if let Some(path) = &sinks.audit_file {
+        let max_bytes = sinks
+            .audit_file_max_bytes
+            .unwrap_or(sinks.audit_file_max_mb.saturating_mul(1024 * 1024))
+            .max(1);
+        s::spawn_file_sink(
+            service.audit().subscribe(),
+            s::FileSinkConfig {
+                path: path.clone(),
+                max_bytes,
+                keep: sinks.audit_file_keep.max(1),
+            },
+        )
+        .map_err(|e| format!("--audit-file {}: {e}", path.display()))?;
+        tracing::info!(path = %path.display(), max_bytes, "audit file sink started");
+    }
+    if sinks.audit_stdout {
+        s::spawn_stdout_sink(service.audit().subscribe())?;
+    }
+    if let Some(url) = &sinks.audit_http_url {
+        let poster = cofre_server::audit_http::HttpPoster::new(url)
+            .map_err(|e| format!("--audit-http-url {e}"))?;
+        s::spawn_http_sink(
+            service.audit().subscribe(),
+            poster,
+            s::HttpSinkConfig {
+                batch_max: sinks.audit_http_batch.max(1),
+                batch_wait: Duration::from_millis(sinks.audit_http_batch_ms),
+                queue: sinks.audit_http_queue.max(1),
+                ..Default::default()
+            },
+        );
+        tracing::info!(%url, "audit HTTP sink started");
+    }
     Ok(())
 }
 
@@ -150,6 +243,24 @@ async fn start_service(
     let service = Arc::new(Service::new(store, root, Arc::new(SystemClock)));
     bootstrap::check_root_key(&service, &args.account_id).await?;
     service.set_operator_account(&args.account_id);
+    let mode = match args.audit_mode {
+        AuditModeArg::FailClosed => cofre_core::audit::AuditMode::FailClosed,
+        AuditModeArg::Off => {
+            tracing::warn!("--audit-mode off: NOTHING is recorded (benchmark baseline only)");
+            cofre_core::audit::AuditMode::Off
+        }
+    };
+    if let Some(started) = service
+        .start_audit(mode, cofre_core::audit::AuditConfig::default())
+        .await?
+    {
+        if started.created {
+            // Printed once, at first start: keep it outside the data dir and pass it to
+            // `cofre audit verify --public-key`.
+            println!("cofre audit public key: {}", started.public_key_hex);
+        }
+        tracing::info!(public_key = %started.public_key_hex, "audit trail recording");
+    }
     bootstrap::register_account(&service, &args.account_id).await?;
     Ok(service)
 }

@@ -6,6 +6,9 @@
 //! - [`keys`]: the key hierarchy (root key → KMS key → data key);
 //! - [`kms_api`]: the KMS API (`TrentService.*`) over the KMS domain: authorization per
 //!   key, wire shapes, errors;
+//! - [`audit`]: the audit trail: CloudTrail records, hash chain, signed digests, look-ups;
+//! - [`cloudtrail_api`]: CloudTrail's LookupEvents over the audit trail;
+//!   [`audit_sinks`]: copies of the trail to a rotated file, stdout or an HTTP endpoint;
 //! - [`credentials`]: access keys and the principals behind them;
 //! - [`sweeper`]: purging secrets whose recovery window has ended;
 //! - [`clock`]: injectable time.
@@ -16,8 +19,11 @@
 //! logged and answered with an opaque `InternalServiceError`.
 
 pub mod admin;
+pub mod audit;
+pub mod audit_sinks;
 pub mod authz;
 pub mod clock;
+pub mod cloudtrail_api;
 pub mod credentials;
 pub mod error;
 pub mod iam;

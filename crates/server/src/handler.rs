@@ -2,9 +2,14 @@
 //!
 //! Two wire protocols share the endpoint, told apart as AWS's clients send them:
 //! - awsJson1.1 (`X-Amz-Target: secretsmanager.<Op>`) for Secrets Manager, and
-//!   (`X-Amz-Target: TrentService.<Op>`, signed for `kms`) for KMS;
+//!   (`X-Amz-Target: TrentService.<Op>`, signed for `kms`) for KMS, and
+//!   (`X-Amz-Target: com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.<Op>`, signed for
+//!   `cloudtrail`) for CloudTrail's LookupEvents, the audit trail's query side;
 //! - awsQuery (`Action=...` form parameters) for IAM and STS, whose credential scope names
 //!   the service (`iam` or `sts`).
+//!
+//! `GET /health`, `/ready` and `/metrics` are answered by [`crate::ops`] before any of this,
+//! without authentication; every other request is counted there by operation and outcome.
 
 use std::net::SocketAddr;
 use std::time::Instant;
@@ -15,25 +20,30 @@ use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
 
 use cofre_api::{
-    dispatch, dispatch_iam, dispatch_kms, dispatch_sts, query_error_from_sig, ApiError, Context,
-    ErrorCode, KmsOperation, Operation, QueryError, QueryParams,
+    dispatch, dispatch_cloudtrail, dispatch_iam, dispatch_kms, dispatch_sts, query_error_from_sig,
+    ApiError, CloudTrailOperation, Context, ErrorCode, KmsOperation, Operation, QueryError,
+    QueryParams,
 };
+use cofre_core::audit::{self, EventSource};
 use cofre_sigv4::RequestParts;
 
 use crate::auth::{authenticate, caller_of, AuthError, Authenticated};
-use crate::App;
+use crate::{ops, App};
 
 const JSON_CONTENT_TYPE: &str = "application/x-amz-json-1.1";
 /// `X-Amz-Target` prefix of Cofre's own admin API.
 pub const ADMIN_TARGET_PREFIX: &str = "CofreAdmin.";
 /// `X-Amz-Target` prefix of KMS (`TrentService.<Op>`: KMS's internal name).
 const KMS_TARGET_PREFIX: &str = "TrentService.";
+/// `X-Amz-Target` prefix of CloudTrail (`com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.<Op>`).
+const CLOUDTRAIL_TARGET_PREFIX: &str = "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.";
 
 /// The services Cofre answers, by SigV4 signing name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Service {
     SecretsManager,
     Kms,
+    CloudTrail,
     Admin,
     Iam,
     Sts,
@@ -44,6 +54,7 @@ impl Service {
         match self {
             Self::SecretsManager => "secretsmanager",
             Self::Kms => "kms",
+            Self::CloudTrail => "cloudtrail",
             Self::Admin => "cofre",
             Self::Iam => "iam",
             Self::Sts => "sts",
@@ -65,6 +76,19 @@ enum Reply {
 struct LogFields {
     operation: Option<String>,
     access_key_id: Option<String>,
+    /// What the audit trail records about the request.
+    audit: Option<AuditInput>,
+}
+
+/// The raw request as the audit hook needs it (see [`record_audit`]).
+struct AuditInput {
+    source: EventSource,
+    target: Option<String>,
+    query: Option<String>,
+    body: Bytes,
+    user_agent: Option<String>,
+    claimed: Option<cofre_sigv4::Authorization>,
+    ctx: Option<Context>,
 }
 
 /// Handles one request; never fails (errors become AWS error responses).
@@ -73,10 +97,14 @@ pub async fn handle(
     req: Request<Incoming>,
     remote: SocketAddr,
 ) -> Response<Full<Bytes>> {
+    if ops::is_ops_path(req.method(), req.uri().path()) {
+        return ops::handle(app, req.uri().path()).await;
+    }
     let started = Instant::now();
     let request_id = uuid::Uuid::new_v4().to_string();
     let mut log = LogFields::default();
     let reply = handle_inner(app, req, remote, &request_id, &mut log).await;
+    let reply = record_audit(app, &log, reply, remote, &request_id).await;
     let (status, body, content_type, error_type) = match reply {
         Reply::Json(Ok(body)) => (StatusCode::OK, body, JSON_CONTENT_TYPE, None),
         Reply::Json(Err(e)) => {
@@ -113,6 +141,11 @@ pub async fn handle(
         micros = started.elapsed().as_micros() as u64,
         "request"
     );
+    ops::record(
+        log.operation.as_deref(),
+        ops::Outcome::of(status.as_u16()),
+        started.elapsed(),
+    );
     let mut resp = Response::new(Full::new(Bytes::from(body)));
     *resp.status_mut() = status;
     let h = resp.headers_mut();
@@ -132,7 +165,8 @@ pub async fn handle(
 }
 
 /// Which service a request is for: awsJson requests carry `X-Amz-Target` (`TrentService.*` is
-/// KMS, `CofreAdmin.*` the admin API, anything else Secrets Manager); awsQuery requests
+/// KMS, `com.amazonaws.cloudtrail.*` CloudTrail, `CofreAdmin.*` the admin API, anything else
+/// Secrets Manager); awsQuery requests
 /// are form posts (or GETs with `Action=`) whose credential scope names `iam` or `sts`.
 fn classify(parts: &http::request::Parts) -> Service {
     if let Some(target) = parts.headers.get("x-amz-target") {
@@ -144,6 +178,12 @@ fn classify(parts: &http::request::Parts) -> Service {
         }
         if target.as_bytes().starts_with(KMS_TARGET_PREFIX.as_bytes()) {
             return Service::Kms;
+        }
+        if target
+            .as_bytes()
+            .starts_with(CLOUDTRAIL_TARGET_PREFIX.as_bytes())
+        {
+            return Service::CloudTrail;
         }
         return Service::SecretsManager;
     }
@@ -184,7 +224,9 @@ async fn handle_inner(
     let (parts, body) = req.into_parts();
     let service = classify(&parts);
     let fail = |e: AuthError| match service {
-        Service::SecretsManager | Service::Kms | Service::Admin => Reply::Json(Err(e.into())),
+        Service::SecretsManager | Service::Kms | Service::CloudTrail | Service::Admin => {
+            Reply::Json(Err(e.into()))
+        }
         Service::Iam => Reply::Query {
             namespace: cofre_api::iam::XML_NAMESPACE,
             result: Err(query_error_from_sig(e.code, e.message)),
@@ -199,6 +241,7 @@ async fn handle_inner(
         Ok(b) => b,
         Err(e) => return fail(e),
     };
+    log.audit = Some(AuditInput::new(service, &parts, body.clone()));
     let headers: Vec<(&str, &[u8])> = parts
         .headers
         .iter()
@@ -218,6 +261,12 @@ async fn handle_inner(
     };
     log.access_key_id = Some(who.access_key_id.clone());
     let ctx = context(&who, remote, request_id);
+    if let Some(a) = log.audit.as_mut() {
+        a.ctx = Some(ctx.clone());
+    }
+    if !app.service.audit().available() {
+        return audit_unavailable(fail);
+    }
 
     match service {
         Service::SecretsManager => {
@@ -265,6 +314,34 @@ async fn handle_inner(
             };
             log.operation = Some(format!("kms:{}", op.name()));
             let result = dispatch_kms(app.service.as_ref(), &ctx, op, &body).await;
+            Reply::Json(guard_authorized(&ctx, result, || {
+                ApiError::new(
+                    ErrorCode::AccessDeniedException,
+                    "The request was not authorized.",
+                )
+            }))
+        }
+        Service::CloudTrail => {
+            let target = parts
+                .headers
+                .get("x-amz-target")
+                .and_then(|v| v.to_str().ok());
+            let op = match (
+                &parts.method,
+                path,
+                target.and_then(CloudTrailOperation::from_target),
+            ) {
+                (&Method::POST, "/", Some(op)) => op,
+                _ => {
+                    return Reply::Json(Err(ApiError::from_parts(
+                        "UnknownOperationException",
+                        400,
+                        String::new(),
+                    )))
+                }
+            };
+            log.operation = Some(format!("cloudtrail:{}", op.name()));
+            let result = dispatch_cloudtrail(app.service.as_ref(), &ctx, op, &body).await;
             Reply::Json(guard_authorized(&ctx, result, || {
                 ApiError::new(
                     ErrorCode::AccessDeniedException,
@@ -323,6 +400,119 @@ async fn handle_inner(
             Reply::Query { namespace, result }
         }
     }
+}
+
+impl AuditInput {
+    fn new(service: Service, parts: &http::request::Parts, body: Bytes) -> Self {
+        let header = |name| {
+            parts
+                .headers
+                .get(name)
+                .and_then(|v: &HeaderValue| v.to_str().ok())
+        };
+        Self {
+            source: match service {
+                Service::SecretsManager => EventSource::SecretsManager,
+                Service::Kms => EventSource::Kms,
+                Service::CloudTrail => EventSource::CloudTrail,
+                Service::Admin => EventSource::Admin,
+                Service::Iam => EventSource::Iam,
+                Service::Sts => EventSource::Sts,
+            },
+            target: header("x-amz-target").map(str::to_owned),
+            query: parts.uri.query().map(str::to_owned),
+            body,
+            user_agent: header("user-agent").map(str::to_owned),
+            claimed: header("authorization").and_then(|v| cofre_sigv4::parse_authorization(v).ok()),
+            ctx: None,
+        }
+    }
+}
+
+/// The audit hook: records the call (success or failure) through `cofre_core::audit`;
+/// a call whose record cannot be made durable is answered 503 instead (fail closed).
+async fn record_audit(
+    app: &App,
+    log: &LogFields,
+    reply: Reply,
+    remote: SocketAddr,
+    request_id: &str,
+) -> Reply {
+    let Some(a) = &log.audit else { return reply };
+    let params = matches!(a.source, EventSource::Iam | EventSource::Sts)
+        .then(|| QueryParams::parse_request(a.query.as_deref(), &a.body).ok())
+        .flatten();
+    let operation = match &params {
+        Some(p) => p.action().unwrap_or_default(),
+        None => a
+            .target
+            .as_deref()
+            .and_then(|t| t.rsplit('.').next())
+            .unwrap_or_default(),
+    };
+    let (response, response_xml, error) = match &reply {
+        Reply::Json(Ok(body)) => (Some(body.as_slice()), None, None),
+        Reply::Json(Err(e)) => (None, None, Some((e.code_str(), e.message.as_str()))),
+        Reply::Query { result: Ok(b), .. } => (None, Some(b.as_slice()), None),
+        Reply::Query { result: Err(e), .. } => {
+            (None, None, Some((e.code.as_ref(), e.message.as_str())))
+        }
+    };
+    let call = audit::Call {
+        source: a.source,
+        operation,
+        request: match &params {
+            Some(p) => audit::RequestInput::Query(p),
+            None => audit::RequestInput::Json(&a.body),
+        },
+        response,
+        response_xml,
+        error,
+        ctx: a.ctx.as_ref(),
+        claimed_access_key_id: a.claimed.as_ref().map(|c| c.access_key_id.as_str()),
+        fallback_account: app.service.operator_account().unwrap_or_default(),
+        region: a.ctx.as_ref().map_or_else(
+            || a.claimed.as_ref().map_or("", |c| c.region.as_str()),
+            |c| c.region.as_str(),
+        ),
+        request_id,
+        source_ip: Some(remote.ip()),
+        user_agent: a.user_agent.as_deref(),
+        time_ms: app.service.clock().now_ms(),
+    };
+    match app.service.audit().record(&call).await {
+        Ok(()) => reply,
+        Err(e) => {
+            tracing::error!(request_id, error = %e, "call not recorded; answering 503");
+            audit_unavailable(|_| match reply {
+                Reply::Json(_) => Reply::Json(Err(ApiError::from_parts(
+                    "ServiceUnavailableException",
+                    503,
+                    AUDIT_UNAVAILABLE,
+                ))),
+                Reply::Query { namespace, .. } => Reply::Query {
+                    namespace,
+                    result: Err(QueryError::new(
+                        "ServiceUnavailable",
+                        503,
+                        AUDIT_UNAVAILABLE,
+                    )),
+                },
+            })
+        }
+    }
+}
+
+const AUDIT_UNAVAILABLE: &str =
+    "The audit trail is unavailable; the request was refused (or not acknowledged).";
+
+/// The answer while the audit trail cannot record: 503, in the request's protocol.
+fn audit_unavailable(fail: impl FnOnce(AuthError) -> Reply) -> Reply {
+    fail(AuthError {
+        code: "ServiceUnavailableException",
+        status: 503,
+        message: AUDIT_UNAVAILABLE.into(),
+    })
 }
 
 /// Defence in depth: a successful answer is sent only if the domain recorded an

@@ -9,11 +9,17 @@
 //!    domain service (`cofre_core::Service`);
 //! 5. [`handler`] encodes the answer or the AWS error, with `x-amzn-RequestId`.
 //!
+//! [`ops`] answers `GET /health`, `/ready` and `/metrics` on the same listener, without
+//! authentication, and keeps the request metrics; [`audit_http`] is the HTTP client of the
+//! audit trail's HTTP sink (`cofre_core::audit_sinks`).
+//!
 //! Security notes: bodies are never logged; only the request id, operation, status, access
 //! key id and latency are. Signatures are compared in constant time by `cofre_sigv4`.
 
+pub mod audit_http;
 pub mod auth;
 pub mod handler;
+pub mod ops;
 
 use std::future::Future;
 use std::net::SocketAddr;

@@ -17,7 +17,10 @@ use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::Poll;
 
-use crate::{Scope, SecretRow, SecretWrite, SqliteStore, Store, StoreError};
+use crate::{
+    AuditAttribute, AuditDigestRow, AuditFilter, AuditRow, Scope, SecretRow, SecretWrite,
+    SqliteStore, Store, StoreError,
+};
 
 /// Defines one `#[tokio::test]` per conformance case. `$make` is evaluated afresh for
 /// each test and must yield something that dereferences to a [`Store`](crate::Store)
@@ -43,6 +46,9 @@ macro_rules! conformance_tests {
             concurrent_kv_put_if_absent_agree,
             kv_cas_and_delete,
             concurrent_kv_cas_loses_nothing,
+            audit_append_is_contiguous,
+            audit_lookup_filters_and_pages,
+            audit_digests_round_trip,
         );
     };
     (@cases $make:expr; $($case:ident),* $(,)?) => {
@@ -78,6 +84,9 @@ pub async fn run_all(store: &dyn Store) {
     concurrent_kv_put_if_absent_agree(store).await;
     kv_cas_and_delete(store).await;
     concurrent_kv_cas_loses_nothing(store).await;
+    audit_append_is_contiguous(store).await;
+    audit_lookup_filters_and_pages(store).await;
+    audit_digests_round_trip(store).await;
 }
 
 // ---- helpers ---------------------------------------------------------------------
@@ -897,4 +906,200 @@ async fn futures_join_all<F: std::future::Future<Output = ()>>(futs: Vec<F>) {
         }
     })
     .await
+}
+
+// ---- audit trail -------------------------------------------------------------------
+
+fn audit_row(seq: u64, account: &str, name: &str, time_ms: i64) -> AuditRow {
+    AuditRow {
+        seq,
+        event_id: format!("ev-{account}-{seq}"),
+        event_time_ms: time_ms,
+        event_name: name.to_owned(),
+        event_source: "secretsmanager.amazonaws.com".to_owned(),
+        read_only: name.starts_with("Get"),
+        access_key_id: Some(format!("AKIA{account}")),
+        username: Some(format!("user-{seq}")),
+        recipient_account: account.to_owned(),
+        resources: vec![(
+            "AWS::SecretsManager::Secret".to_owned(),
+            format!("arn:secret:{account}:{seq}"),
+        )],
+        record: format!("{{\"seq\":{seq}}}").into_bytes(),
+        prev_hash: vec![seq as u8; 32],
+        hash: vec![seq as u8 + 1; 32],
+    }
+}
+
+async fn audit_tail(store: &dyn Store) -> u64 {
+    store
+        .audit_last()
+        .await
+        .expect("audit_last")
+        .map_or(0, |r| r.seq)
+}
+
+/// Appends must continue the sequence exactly; a gap or a replayed number is a conflict and
+/// writes nothing, even when the batch's first rows would have fit.
+pub async fn audit_append_is_contiguous(store: &dyn Store) {
+    let base = audit_tail(store).await;
+    let acct = "710000000001";
+    let batch: Vec<AuditRow> = (1..=3)
+        .map(|i| audit_row(base + i, acct, "PutSecretValue", 1_000 + i as i64))
+        .collect();
+    store.audit_append(batch.clone()).await.expect("append");
+    let last = store.audit_last().await.expect("last").expect("a row");
+    assert_eq!(last, batch[2], "rows read back exactly as written");
+    assert_eq!(
+        store.audit_scan(base, 10).await.expect("scan"),
+        batch,
+        "scan is ascending"
+    );
+    assert_eq!(
+        store.audit_scan(base + 1, 1).await.expect("scan"),
+        vec![batch[1].clone()]
+    );
+
+    // A replayed sequence number, a gap, and a batch whose second row skips one.
+    for bad in [
+        vec![audit_row(base + 3, acct, "X", 0)],
+        vec![audit_row(base + 5, acct, "X", 0)],
+        vec![
+            audit_row(base + 4, acct, "X", 0),
+            audit_row(base + 6, acct, "X", 0),
+        ],
+    ] {
+        assert_eq!(store.audit_append(bad).await, Err(StoreError::Conflict));
+    }
+    assert_eq!(
+        audit_tail(store).await,
+        base + 3,
+        "failed appends wrote nothing"
+    );
+    store
+        .audit_append(Vec::new())
+        .await
+        .expect("an empty batch is a no-op");
+}
+
+/// Look-ups see only their account, newest first, filtered by each attribute and by time,
+/// and page with `before_seq`.
+pub async fn audit_lookup_filters_and_pages(store: &dyn Store) {
+    let base = audit_tail(store).await;
+    let (a, b) = ("720000000001", "720000000002");
+    let rows = vec![
+        audit_row(base + 1, a, "CreateSecret", 10),
+        audit_row(base + 2, b, "CreateSecret", 20),
+        audit_row(base + 3, a, "GetSecretValue", 30),
+        audit_row(base + 4, a, "PutSecretValue", 40),
+    ];
+    store.audit_append(rows.clone()).await.expect("append");
+    let filter = |attribute: Option<(AuditAttribute, &str)>| AuditFilter {
+        recipient_account: a.to_owned(),
+        attribute: attribute.map(|(k, v)| (k, v.to_owned())),
+        start_ms: None,
+        end_ms: None,
+        before_seq: None,
+        limit: 50,
+    };
+    let seqs = |found: Vec<AuditRow>| found.iter().map(|r| r.seq - base).collect::<Vec<_>>();
+    let all = store.audit_lookup(&filter(None)).await.expect("lookup");
+    assert_eq!(
+        seqs(all.clone()),
+        vec![4, 3, 1],
+        "only account a, newest first"
+    );
+    assert_eq!(all[0], rows[3]);
+
+    let by = |k, v: String| {
+        let f = filter(Some((k, v.as_str())));
+        async move { seqs(store.audit_lookup(&f).await.expect("lookup")) }
+    };
+    assert_eq!(
+        by(AuditAttribute::EventName, "CreateSecret".into()).await,
+        vec![1]
+    );
+    assert_eq!(by(AuditAttribute::ReadOnly, "true".into()).await, vec![3]);
+    assert_eq!(
+        by(AuditAttribute::ReadOnly, "false".into()).await,
+        vec![4, 1]
+    );
+    assert_eq!(
+        by(AuditAttribute::EventId, format!("ev-{a}-{}", base + 3)).await,
+        vec![3]
+    );
+    assert_eq!(
+        by(AuditAttribute::Username, format!("user-{}", base + 4)).await,
+        vec![4]
+    );
+    assert_eq!(
+        by(AuditAttribute::AccessKeyId, format!("AKIA{a}")).await,
+        vec![4, 3, 1]
+    );
+    assert_eq!(
+        by(
+            AuditAttribute::EventSource,
+            "secretsmanager.amazonaws.com".into()
+        )
+        .await,
+        vec![4, 3, 1]
+    );
+    assert_eq!(
+        by(
+            AuditAttribute::ResourceName,
+            format!("arn:secret:{a}:{}", base + 3)
+        )
+        .await,
+        vec![3]
+    );
+    assert_eq!(
+        by(
+            AuditAttribute::ResourceName,
+            format!("arn:secret:{b}:{}", base + 2)
+        )
+        .await,
+        Vec::<u64>::new(),
+        "another account's resource is not visible"
+    );
+    assert_eq!(
+        by(
+            AuditAttribute::ResourceType,
+            "AWS::SecretsManager::Secret".into()
+        )
+        .await,
+        vec![4, 3, 1]
+    );
+
+    let mut f = filter(None);
+    f.start_ms = Some(20);
+    f.end_ms = Some(30);
+    assert_eq!(seqs(store.audit_lookup(&f).await.expect("time")), vec![3]);
+
+    let mut f = filter(None);
+    f.limit = 2;
+    let page1 = store.audit_lookup(&f).await.expect("page 1");
+    assert_eq!(seqs(page1.clone()), vec![4, 3]);
+    f.before_seq = page1.last().map(|r| r.seq);
+    assert_eq!(seqs(store.audit_lookup(&f).await.expect("page 2")), vec![1]);
+}
+
+/// Digests read back ascending; one with the same `last_seq` replaces the old one.
+pub async fn audit_digests_round_trip(store: &dyn Store) {
+    let digest = |seq: u64, sig: u8| AuditDigestRow {
+        last_seq: 9_000_000 + seq,
+        last_hash: vec![sig; 32],
+        time_ms: seq as i64,
+        signature: vec![sig; 64],
+    };
+    store.audit_put_digest(digest(2, 1)).await.expect("put");
+    store.audit_put_digest(digest(1, 1)).await.expect("put");
+    store.audit_put_digest(digest(2, 7)).await.expect("replace");
+    let found: Vec<AuditDigestRow> = store
+        .audit_digests()
+        .await
+        .expect("digests")
+        .into_iter()
+        .filter(|d| d.last_seq > 9_000_000)
+        .collect();
+    assert_eq!(found, vec![digest(1, 1), digest(2, 7)]);
 }

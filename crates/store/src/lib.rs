@@ -31,10 +31,12 @@
 
 use async_trait::async_trait;
 
+pub mod audit;
 pub mod conformance;
 pub mod memory;
 pub mod sqlite;
 
+pub use audit::{AuditAttribute, AuditDigestRow, AuditFilter, AuditRow};
 pub use memory::MemoryStore;
 pub use sqlite::{SqliteStore, SCHEMA_VERSION};
 
@@ -191,6 +193,26 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
 
     /// Removes (`namespace`, `key`); returns whether it existed.
     async fn kv_delete(&self, namespace: &str, key: &str) -> Result<bool, StoreError>;
+
+    /// Appends audit records atomically and durably. The batch must be consecutive and
+    /// start right after the last stored record (at 1 on an empty trail), else
+    /// [`StoreError::Conflict`] and nothing is written.
+    async fn audit_append(&self, rows: Vec<AuditRow>) -> Result<(), StoreError>;
+
+    /// The last (highest `seq`) audit record, if any.
+    async fn audit_last(&self) -> Result<Option<AuditRow>, StoreError>;
+
+    /// Up to `limit` audit records with `seq > after_seq`, in ascending `seq` order.
+    async fn audit_scan(&self, after_seq: u64, limit: usize) -> Result<Vec<AuditRow>, StoreError>;
+
+    /// Audit records passing `filter`, newest (highest `seq`) first, at most `filter.limit`.
+    async fn audit_lookup(&self, filter: &AuditFilter) -> Result<Vec<AuditRow>, StoreError>;
+
+    /// Stores a signed digest (replacing one with the same `last_seq`).
+    async fn audit_put_digest(&self, digest: AuditDigestRow) -> Result<(), StoreError>;
+
+    /// All signed digests, ascending by `last_seq`.
+    async fn audit_digests(&self) -> Result<Vec<AuditDigestRow>, StoreError>;
 }
 
 /// Checks the parts of a [`SecretWrite`] that do not depend on stored state, so both

@@ -9,7 +9,11 @@ use std::sync::{Mutex, MutexGuard};
 
 use async_trait::async_trait;
 
-use crate::{validate_write, Scope, SecretRow, SecretWrite, Store, StoreError};
+use crate::audit::check_contiguous;
+use crate::{
+    validate_write, AuditDigestRow, AuditFilter, AuditRow, Scope, SecretRow, SecretWrite, Store,
+    StoreError,
+};
 
 /// An in-memory [`Store`]. Cheap to create; contents vanish on drop.
 #[derive(Default)]
@@ -29,6 +33,10 @@ struct Inner {
     versions: HashMap<String, BTreeMap<String, Vec<u8>>>,
     /// (namespace, key) -> value
     kv: BTreeMap<(String, String), Vec<u8>>,
+    /// The audit trail, in `seq` order.
+    audit: Vec<AuditRow>,
+    /// last_seq -> signed digest
+    digests: BTreeMap<u64, AuditDigestRow>,
 }
 
 fn name_key(row: &SecretRow) -> (String, String, String) {
@@ -262,5 +270,48 @@ impl Store for MemoryStore {
             .take_while(|((ns, _), _)| ns == namespace)
             .map(|((_, key), value)| (key.clone(), value.clone()))
             .collect())
+    }
+
+    async fn audit_append(&self, rows: Vec<AuditRow>) -> Result<(), StoreError> {
+        let mut inner = self.lock()?;
+        check_contiguous(inner.audit.last().map(|r| r.seq), &rows)?;
+        inner.audit.extend(rows);
+        Ok(())
+    }
+
+    async fn audit_last(&self) -> Result<Option<AuditRow>, StoreError> {
+        Ok(self.lock()?.audit.last().cloned())
+    }
+
+    async fn audit_scan(&self, after_seq: u64, limit: usize) -> Result<Vec<AuditRow>, StoreError> {
+        let inner = self.lock()?;
+        Ok(inner
+            .audit
+            .iter()
+            .filter(|r| r.seq > after_seq)
+            .take(limit)
+            .cloned()
+            .collect())
+    }
+
+    async fn audit_lookup(&self, filter: &AuditFilter) -> Result<Vec<AuditRow>, StoreError> {
+        let inner = self.lock()?;
+        Ok(inner
+            .audit
+            .iter()
+            .rev()
+            .filter(|r| filter.matches(r))
+            .take(filter.limit)
+            .cloned()
+            .collect())
+    }
+
+    async fn audit_put_digest(&self, digest: AuditDigestRow) -> Result<(), StoreError> {
+        self.lock()?.digests.insert(digest.last_seq, digest);
+        Ok(())
+    }
+
+    async fn audit_digests(&self) -> Result<Vec<AuditDigestRow>, StoreError> {
+        Ok(self.lock()?.digests.values().cloned().collect())
     }
 }

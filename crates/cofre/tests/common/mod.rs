@@ -59,6 +59,8 @@ pub struct Options {
     pub generate_credentials: bool,
     pub extra_args: Vec<String>,
     pub env: Vec<(String, String)>,
+    /// Write the server's stderr (its logs) to this file instead of the test's stderr.
+    pub stderr_file: Option<PathBuf>,
 }
 
 impl Server {
@@ -92,6 +94,9 @@ impl Server {
         }
         for (k, v) in &opts.env {
             cmd.env(k, v);
+        }
+        if let Some(path) = &opts.stderr_file {
+            cmd.stderr(std::fs::File::create(path).expect("create the server's log file"));
         }
         let mut child = cmd.spawn().expect("spawn cofre");
         let stdout = child.stdout.take().expect("stdout");

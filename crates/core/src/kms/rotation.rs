@@ -177,12 +177,19 @@ impl Kms {
 
     /// Performs every scheduled rotation that is due; returns how many keys rotated.
     pub async fn rotate_due_keys(&self, root: &RootKey) -> Result<usize, KmsError> {
+        Ok(self.rotate_due_key_arns(root).await?.len())
+    }
+
+    /// [`Kms::rotate_due_keys`], returning the ARNs of the keys rotated (for the audit
+    /// trail's `RotateKey` service events).
+    pub async fn rotate_due_key_arns(&self, root: &RootKey) -> Result<Vec<String>, KmsError> {
         let now = self.now_ms();
-        let mut rotated = 0;
+        let mut rotated = Vec::new();
         for (record, _) in self.all_keys().await? {
             if rotation_due(&record, now) {
+                let arn = record.arn.clone();
                 self.rotate_if_due(root, record).await?;
-                rotated += 1;
+                rotated.push(arn);
             }
         }
         Ok(rotated)

@@ -70,6 +70,8 @@ pub struct Service {
     pub(crate) policy_cache: cofre_policy::PolicyCache,
     /// The operator account: its principals may use the admin API (when their policies allow).
     operator_account: std::sync::OnceLock<String>,
+    /// The audit trail (recording starts with [`Service::start_audit`]).
+    pub(crate) audit: crate::audit::Audit,
 }
 
 /// Whether a write went through or must be retried from a fresh read.
@@ -90,6 +92,7 @@ impl Service {
             iam: crate::iam::Iam::new(store.clone(), clock.clone()),
             policy_cache: cofre_policy::PolicyCache::default(),
             operator_account: std::sync::OnceLock::new(),
+            audit: crate::audit::Audit::new(store.clone()),
             store,
             clock,
         }

@@ -17,7 +17,7 @@ use super::backend;
 use crate::StoreError;
 
 /// The schema version this build writes and understands.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// `PRAGMA application_id` of a Cofre database: ASCII "Cofr".
 pub(crate) const APPLICATION_ID: i64 = 0x436f_6672;
@@ -32,10 +32,11 @@ struct Migration {
     sql: &'static str,
 }
 
-const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    description: "secrets, secret_versions, kv",
-    sql: "
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        description: "secrets, secret_versions, kv",
+        sql: "
         CREATE TABLE secrets (
             uid         TEXT    NOT NULL PRIMARY KEY,
             account_id  TEXT    NOT NULL,
@@ -67,7 +68,40 @@ const MIGRATIONS: &[Migration] = &[Migration {
             PRIMARY KEY (namespace, key)
         ) STRICT, WITHOUT ROWID;
     ",
-}];
+    },
+    Migration {
+        version: 2,
+        description: "audit trail: audit_events, audit_digests",
+        sql: "
+        CREATE TABLE audit_events (
+            seq               INTEGER NOT NULL PRIMARY KEY,
+            event_id          TEXT    NOT NULL,
+            event_time_ms     INTEGER NOT NULL,
+            event_name        TEXT    NOT NULL,
+            event_source      TEXT    NOT NULL,
+            read_only         INTEGER NOT NULL,
+            access_key_id     TEXT,
+            username          TEXT,
+            recipient_account TEXT    NOT NULL,
+            resources         TEXT    NOT NULL,
+            record            BLOB    NOT NULL,
+            prev_hash         BLOB    NOT NULL,
+            hash              BLOB    NOT NULL
+        ) STRICT;
+        CREATE INDEX audit_by_account ON audit_events (recipient_account, seq);
+        CREATE INDEX audit_by_name ON audit_events (recipient_account, event_name, seq);
+        CREATE INDEX audit_by_event_id ON audit_events (event_id);
+        CREATE INDEX audit_by_key ON audit_events (recipient_account, access_key_id, seq);
+
+        CREATE TABLE audit_digests (
+            last_seq  INTEGER NOT NULL PRIMARY KEY,
+            last_hash BLOB    NOT NULL,
+            time_ms   INTEGER NOT NULL,
+            signature BLOB    NOT NULL
+        ) STRICT;
+    ",
+    },
+];
 
 /// Brings the schema of `conn`'s database up to [`SCHEMA_VERSION`]; returns the version
 /// the file was at before.

@@ -18,7 +18,11 @@ use std::time::Duration;
 use async_trait::async_trait;
 use rusqlite::{params, Connection, OptionalExtension as _, Row, TransactionBehavior};
 
-use crate::{validate_write, Scope, SecretRow, SecretWrite, Store, StoreError};
+use crate::audit::check_contiguous;
+use crate::{
+    validate_write, AuditAttribute, AuditDigestRow, AuditFilter, AuditRow, Scope, SecretRow,
+    SecretWrite, Store, StoreError,
+};
 use migrate::ROW_FORMAT;
 pub use migrate::SCHEMA_VERSION;
 
@@ -142,6 +146,38 @@ impl SqliteStore {
         Ok(SqliteStore {
             path: path.to_owned(),
             writer: Arc::new(Mutex::new(writer)),
+            reader: Arc::new(Mutex::new(reader)),
+        })
+    }
+
+    /// Opens an existing database for reading only (`cofre audit verify`): no file is
+    /// created, no migration runs, and the connections refuse writes (`query_only`).
+    /// Fails if the file is missing or its schema differs from this build's.
+    pub fn open_read_only(path: &Path) -> Result<SqliteStore, StoreError> {
+        if !path.exists() {
+            return Err(StoreError::Backend(format!(
+                "no database at {}",
+                path.display()
+            )));
+        }
+        let open = || -> Result<Connection, StoreError> {
+            let conn = connect(path)?;
+            conn.pragma_update(None, "query_only", true)
+                .map_err(backend)?;
+            Ok(conn)
+        };
+        let reader = open()?;
+        let version: u32 = reader
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(backend)?;
+        if version != SCHEMA_VERSION {
+            return Err(StoreError::Backend(format!(
+                "database schema version {version}, this build reads {SCHEMA_VERSION}"
+            )));
+        }
+        Ok(SqliteStore {
+            path: path.to_owned(),
+            writer: Arc::new(Mutex::new(open()?)),
             reader: Arc::new(Mutex::new(reader)),
         })
     }
@@ -312,6 +348,141 @@ fn delete_secret_tx(conn: &mut Connection, uid: &str, expected: u64) -> Result<(
     tx.execute("DELETE FROM secrets WHERE uid = ?1", [uid])
         .map_err(backend)?;
     tx.commit().map_err(backend)
+}
+
+const AUDIT_COLUMNS: &str = "seq, event_id, event_time_ms, event_name, event_source, read_only, \
+     access_key_id, username, recipient_account, resources, record, prev_hash, hash";
+
+fn read_audit(row: &Row<'_>) -> rusqlite::Result<AuditRow> {
+    let resources: String = row.get(9)?;
+    let resources: Vec<(String, String)> = serde_json::from_str(&resources).map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(9, rusqlite::types::Type::Text, Box::new(e))
+    })?;
+    Ok(AuditRow {
+        seq: row.get(0)?,
+        event_id: row.get(1)?,
+        event_time_ms: row.get(2)?,
+        event_name: row.get(3)?,
+        event_source: row.get(4)?,
+        read_only: row.get(5)?,
+        access_key_id: row.get(6)?,
+        username: row.get(7)?,
+        recipient_account: row.get(8)?,
+        resources,
+        record: row.get(10)?,
+        prev_hash: row.get(11)?,
+        hash: row.get(12)?,
+    })
+}
+
+fn query_audit(
+    conn: &Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+) -> Result<Vec<AuditRow>, StoreError> {
+    let mut stmt = conn.prepare_cached(sql).map_err(backend)?;
+    let rows = stmt
+        .query_map(params, read_audit)
+        .map_err(backend)?
+        .collect::<rusqlite::Result<Vec<_>>>()
+        .map_err(backend)?;
+    Ok(rows)
+}
+
+fn audit_append_tx(conn: &mut Connection, rows: &[AuditRow]) -> Result<(), StoreError> {
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(backend)?;
+    let last: Option<u64> = tx
+        .query_row("SELECT max(seq) FROM audit_events", [], |r| r.get(0))
+        .map_err(backend)?;
+    check_contiguous(last, rows)?;
+    {
+        let mut insert = tx
+            .prepare_cached(&format!(
+                "INSERT INTO audit_events ({AUDIT_COLUMNS})
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"
+            ))
+            .map_err(backend)?;
+        for row in rows {
+            let resources = serde_json::to_string(&row.resources)
+                .map_err(|e| StoreError::Backend(format!("audit resources: {e}")))?;
+            insert
+                .execute(params![
+                    to_i64(row.seq)?,
+                    row.event_id,
+                    row.event_time_ms,
+                    row.event_name,
+                    row.event_source,
+                    row.read_only,
+                    row.access_key_id,
+                    row.username,
+                    row.recipient_account,
+                    resources,
+                    row.record,
+                    row.prev_hash,
+                    row.hash
+                ])
+                .map_err(backend)?;
+        }
+    }
+    tx.commit().map_err(backend)
+}
+
+/// The SQL of a look-up and its bound parameters (all values bound, none spliced).
+fn lookup_sql(filter: &AuditFilter) -> Result<(String, Vec<rusqlite::types::Value>), StoreError> {
+    use rusqlite::types::Value;
+    let mut sql = format!("SELECT {AUDIT_COLUMNS} FROM audit_events WHERE recipient_account = ?1");
+    let mut args: Vec<Value> = vec![Value::Text(filter.recipient_account.clone())];
+    let mut bind = |sql: &mut String, clause: &str, v: Value| {
+        args.push(v);
+        sql.push_str(&clause.replace('?', &format!("?{}", args.len())));
+    };
+    if let Some(s) = filter.start_ms {
+        bind(&mut sql, " AND event_time_ms >= ?", Value::Integer(s));
+    }
+    if let Some(e) = filter.end_ms {
+        bind(&mut sql, " AND event_time_ms <= ?", Value::Integer(e));
+    }
+    if let Some(b) = filter.before_seq {
+        bind(&mut sql, " AND seq < ?", Value::Integer(to_i64(b)?));
+    }
+    if let Some((attr, value)) = &filter.attribute {
+        let text = Value::Text(value.clone());
+        match attr {
+            AuditAttribute::EventName => bind(&mut sql, " AND event_name = ?", text),
+            AuditAttribute::Username => bind(&mut sql, " AND username = ?", text),
+            AuditAttribute::EventId => bind(&mut sql, " AND event_id = ?", text),
+            AuditAttribute::AccessKeyId => bind(&mut sql, " AND access_key_id = ?", text),
+            AuditAttribute::EventSource => bind(&mut sql, " AND event_source = ?", text),
+            AuditAttribute::ReadOnly => bind(
+                &mut sql,
+                " AND read_only = ?",
+                Value::Integer(match value.as_str() {
+                    "true" => 1,
+                    "false" => 0,
+                    _ => -1,
+                }),
+            ),
+            AuditAttribute::ResourceName => bind(
+                &mut sql,
+                " AND EXISTS (SELECT 1 FROM json_each(resources) WHERE value ->> '$[1]' = ?)",
+                text,
+            ),
+            AuditAttribute::ResourceType => bind(
+                &mut sql,
+                " AND EXISTS (SELECT 1 FROM json_each(resources) WHERE value ->> '$[0]' = ?)",
+                text,
+            ),
+        }
+    }
+    let limit = i64::try_from(filter.limit).unwrap_or(i64::MAX);
+    bind(
+        &mut sql,
+        " ORDER BY seq DESC LIMIT ?",
+        Value::Integer(limit),
+    );
+    Ok((sql, args))
 }
 
 fn query_secrets(
@@ -529,6 +700,81 @@ impl Store for SqliteStore {
                 .map_err(backend)?;
             let rows = stmt
                 .query_map([namespace], |r| Ok((r.get(0)?, r.get(1)?)))
+                .map_err(backend)?
+                .collect::<rusqlite::Result<Vec<_>>>()
+                .map_err(backend)?;
+            Ok(rows)
+        })
+        .await
+    }
+
+    async fn audit_append(&self, rows: Vec<AuditRow>) -> Result<(), StoreError> {
+        self.write(move |conn| audit_append_tx(conn, &rows)).await
+    }
+
+    async fn audit_last(&self) -> Result<Option<AuditRow>, StoreError> {
+        self.read(move |conn| {
+            let sql = format!("SELECT {AUDIT_COLUMNS} FROM audit_events ORDER BY seq DESC LIMIT 1");
+            Ok(query_audit(conn, &sql, [])?.into_iter().next())
+        })
+        .await
+    }
+
+    async fn audit_scan(&self, after_seq: u64, limit: usize) -> Result<Vec<AuditRow>, StoreError> {
+        let after = to_i64(after_seq)?;
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.read(move |conn| {
+            let sql = format!(
+                "SELECT {AUDIT_COLUMNS} FROM audit_events WHERE seq > ?1 ORDER BY seq LIMIT ?2"
+            );
+            query_audit(conn, &sql, params![after, limit])
+        })
+        .await
+    }
+
+    async fn audit_lookup(&self, filter: &AuditFilter) -> Result<Vec<AuditRow>, StoreError> {
+        let (sql, args) = lookup_sql(filter)?;
+        self.read(move |conn| query_audit(conn, &sql, rusqlite::params_from_iter(args)))
+            .await
+    }
+
+    async fn audit_put_digest(&self, digest: AuditDigestRow) -> Result<(), StoreError> {
+        self.write(move |conn| {
+            conn.execute(
+                "INSERT INTO audit_digests (last_seq, last_hash, time_ms, signature)
+                 VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (last_seq) DO UPDATE SET last_hash = excluded.last_hash,
+                     time_ms = excluded.time_ms, signature = excluded.signature",
+                params![
+                    to_i64(digest.last_seq)?,
+                    digest.last_hash,
+                    digest.time_ms,
+                    digest.signature
+                ],
+            )
+            .map(drop)
+            .map_err(backend)
+        })
+        .await
+    }
+
+    async fn audit_digests(&self) -> Result<Vec<AuditDigestRow>, StoreError> {
+        self.read(move |conn| {
+            let mut stmt = conn
+                .prepare_cached(
+                    "SELECT last_seq, last_hash, time_ms, signature FROM audit_digests
+                     ORDER BY last_seq",
+                )
+                .map_err(backend)?;
+            let rows = stmt
+                .query_map([], |r| {
+                    Ok(AuditDigestRow {
+                        last_seq: r.get(0)?,
+                        last_hash: r.get(1)?,
+                        time_ms: r.get(2)?,
+                        signature: r.get(3)?,
+                    })
+                })
                 .map_err(backend)?
                 .collect::<rusqlite::Result<Vec<_>>>()
                 .map_err(backend)?;
