@@ -38,6 +38,15 @@ load --endpoint http://127.0.0.1:18700 --label cofre --workload get --populate -
 load --endpoint http://127.0.0.1:18700 --label cofre --workload get-put --server-pid "$COFRE_PID"
 load --endpoint http://127.0.0.1:18700 --label cofre --workload list --server-pid "$COFRE_PID"
 load --endpoint http://127.0.0.1:18700 --label cofre --workload create --server-pid "$COFRE_PID"
+kill "$COFRE_PID"; wait "$COFRE_PID" 2>/dev/null || true
+
+# (a') The same server with the audit trail off: the baseline for the audit's cost.
+COFRE_ROOT_ACCESS_KEY_ID=$AWS_ACCESS_KEY_ID COFRE_ROOT_SECRET_ACCESS_KEY=$AWS_SECRET_ACCESS_KEY COFRE_LOG=warn \
+  "$BIN/cofre" server --listen 127.0.0.1:18701 --data-dir "$WORK/cofre-noaudit" --audit-mode off >/dev/null 2>>"$WORK/cofre.log" &
+PIDS+=($!); NOAUDIT_PID=$!
+wait_port 18701
+load --endpoint http://127.0.0.1:18701 --label audit-off --workload get --populate --server-pid "$NOAUDIT_PID"
+kill "$NOAUDIT_PID"; wait "$NOAUDIT_PID" 2>/dev/null || true
 
 # (c) The ceiling.
 "$BIN/cofre-bench" ceiling --listen 127.0.0.1:18800 >/dev/null &
@@ -69,7 +78,7 @@ for r in rows:
     print(f"{r['label']:10} {r['workload']:8} {r['throughput_rps']:10.0f} {r['p50_ms']:8.2f} {r['p99_ms']:8.2f} {r['p999_ms']:9.2f} {r['errors']:7d} {rss if rss is None else round(rss):>13}")
 get = {r["label"]: r["throughput_rps"] for r in rows if r["workload"] == "get"}
 if "cofre" in get:
-    for peer in ("ceiling", "moto", "fakecloud"):
+    for peer in ("audit-off", "ceiling", "moto", "fakecloud"):
         if peer in get:
             print(f"Cofre/{peer}: {get['cofre'] / get[peer]:.2f}")
 PY
