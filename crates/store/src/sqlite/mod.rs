@@ -36,6 +36,23 @@ pub struct SqliteStore {
     path: PathBuf,
     writer: Arc<Mutex<Connection>>,
     reader: Arc<Mutex<Connection>>,
+    /// Connections for point reads run inline on the calling task (see
+    /// [`SqliteStore::read_point`]).
+    point_readers: Vec<Mutex<Connection>>,
+}
+
+/// Connections for inline point reads: one per core is enough for tokio's workers.
+const POINT_READERS: usize = 2;
+
+fn point_readers(path: &Path) -> Result<Vec<Mutex<Connection>>, StoreError> {
+    (0..POINT_READERS)
+        .map(|_| {
+            let conn = connect(path)?;
+            conn.pragma_update(None, "query_only", true)
+                .map_err(backend)?;
+            Ok(Mutex::new(conn))
+        })
+        .collect()
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -147,6 +164,7 @@ impl SqliteStore {
             path: path.to_owned(),
             writer: Arc::new(Mutex::new(writer)),
             reader: Arc::new(Mutex::new(reader)),
+            point_readers: point_readers(path)?,
         })
     }
 
@@ -179,6 +197,7 @@ impl SqliteStore {
             path: path.to_owned(),
             writer: Arc::new(Mutex::new(open()?)),
             reader: Arc::new(Mutex::new(reader)),
+            point_readers: point_readers(path)?,
         })
     }
 
@@ -208,6 +227,25 @@ impl SqliteStore {
     {
         let conn = Arc::clone(&self.reader);
         run_blocking(move || f(&lock(&conn))).await
+    }
+
+    /// Runs a point read (one indexed row) inline on the calling task when a point-read
+    /// connection is free, else on the blocking pool like [`SqliteStore::read`].
+    ///
+    /// Why: a lookup by key in a WAL database takes microseconds, less than handing it to
+    /// the blocking pool and waking the task again; the hand-offs dominated the profile of
+    /// GetSecretValue, which makes several such lookups. Scans stay on the blocking pool.
+    async fn read_point<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    {
+        for conn in &self.point_readers {
+            if let Ok(guard) = conn.try_lock() {
+                return f(&guard);
+            }
+        }
+        self.read(f).await
     }
 
     /// Runs `f` with the writer connection on the blocking pool. If the caller's future
@@ -507,7 +545,7 @@ impl Store for SqliteStore {
             scope.region.clone(),
             name.to_owned(),
         );
-        self.read(move |conn| {
+        self.read_point(move |conn| {
             let sql = format!(
                 "SELECT {SECRET_COLUMNS} FROM secrets
                  WHERE account_id = ?1 AND region = ?2 AND name = ?3"
@@ -521,7 +559,7 @@ impl Store for SqliteStore {
 
     async fn get_secret_by_arn(&self, arn: &str) -> Result<Option<SecretRow>, StoreError> {
         let arn = arn.to_owned();
-        self.read(move |conn| {
+        self.read_point(move |conn| {
             let sql = format!("SELECT {SECRET_COLUMNS} FROM secrets WHERE arn = ?1");
             Ok(query_secrets(conn, &sql, [arn])?.into_iter().next())
         })
@@ -546,7 +584,7 @@ impl Store for SqliteStore {
         version_id: &str,
     ) -> Result<Option<Vec<u8>>, StoreError> {
         let (uid, version_id) = (secret_uid.to_owned(), version_id.to_owned());
-        self.read(move |conn| {
+        self.read_point(move |conn| {
             conn.prepare_cached(
                 "SELECT blob FROM secret_versions WHERE secret_uid = ?1 AND version_id = ?2",
             )
@@ -583,7 +621,7 @@ impl Store for SqliteStore {
 
     async fn kv_get(&self, namespace: &str, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
         let (namespace, key) = (namespace.to_owned(), key.to_owned());
-        self.read(move |conn| {
+        self.read_point(move |conn| {
             conn.prepare_cached("SELECT value FROM kv WHERE namespace = ?1 AND key = ?2")
                 .and_then(|mut stmt| {
                     stmt.query_row(params![namespace, key], |r| r.get(0))
