@@ -151,8 +151,12 @@ pub(crate) async fn run(mut w: Writer) {
                     for tx in waiters.into_iter().flatten() {
                         let _ = tx.send(Ok(()));
                     }
-                    for row in &rows {
-                        let _ = w.events.send(Arc::new(StoredEvent::from_row(row)));
+                    // Decoding a stored event for subscribers costs a JSON parse: skip it
+                    // when nobody (no sink, no tail) listens.
+                    if w.events.receiver_count() > 0 {
+                        for row in &rows {
+                            let _ = w.events.send(Arc::new(StoredEvent::from_row(row)));
+                        }
                     }
                     if w.last_seq - digested >= w.config.digest_every {
                         w.digest(&mut digested).await;
