@@ -209,8 +209,8 @@ impl Service {
         }
     }
 
-    /// Condition keys every request carries.
-    fn global_keys(&self, ctx: &Context, keys: &mut ContextKeys) {
+    /// Condition keys every request carries (also used by KMS's key-policy check).
+    pub(crate) fn global_keys(&self, ctx: &Context, keys: &mut ContextKeys) {
         let caller = &ctx.caller;
         let now = self.now_ms();
         keys.insert(

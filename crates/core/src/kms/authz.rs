@@ -86,49 +86,7 @@ impl Service {
     ) -> RequestContext {
         let caller = &ctx.caller;
         let mut keys = keys.clone();
-        // The same global keys as `Service::global_keys` in authz.rs.
-        let now = self.now_ms();
-        keys.insert(
-            "aws:PrincipalArn",
-            match &caller.kind {
-                CallerKind::AssumedRole { role_arn, .. } => role_arn.clone(),
-                _ => caller.arn.clone(),
-            },
-        );
-        keys.insert("aws:PrincipalAccount", caller.account_id.clone());
-        keys.insert(
-            "aws:PrincipalType",
-            match &caller.kind {
-                CallerKind::Root => "Account",
-                CallerKind::User { .. } => "User",
-                CallerKind::AssumedRole { .. } => "AssumedRole",
-            },
-        );
-        match &caller.kind {
-            CallerKind::Root => keys.insert("aws:userid", caller.account_id.clone()),
-            CallerKind::User { name, user_id } => {
-                keys.insert("aws:username", name.clone());
-                keys.insert("aws:userid", user_id.clone());
-            }
-            CallerKind::AssumedRole { user_id, .. } => keys.insert("aws:userid", user_id.clone()),
-        }
-        for (k, v) in &caller.tags {
-            keys.insert(&format!("aws:PrincipalTag/{k}"), v.clone());
-        }
-        if let Some(ip) = ctx.source_ip {
-            keys.insert("aws:SourceIp", ip.to_string());
-        }
-        keys.insert(
-            "aws:SecureTransport",
-            if ctx.secure_transport {
-                "true"
-            } else {
-                "false"
-            },
-        );
-        keys.insert("aws:RequestedRegion", ctx.region.clone());
-        keys.insert("aws:EpochTime", (now / 1000).to_string());
-        keys.insert("aws:CurrentTime", iso8601(now));
+        self.global_keys(ctx, &mut keys);
         for (k, v) in &key.tags {
             keys.insert(&format!("aws:ResourceTag/{k}"), v.clone());
             keys.insert(&format!("kms:ResourceTag/{k}"), v.clone());
@@ -149,15 +107,4 @@ impl Service {
             keys,
         }
     }
-}
-
-/// `2026-11-29T07:01:29Z`.
-fn iso8601(ms: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp(ms.div_euclid(1000))
-        .ok()
-        .and_then(|t| {
-            t.format(&time::format_description::well_known::Rfc3339)
-                .ok()
-        })
-        .unwrap_or_default()
 }
