@@ -270,84 +270,34 @@ async fn handle_inner(
 
     match service {
         Service::SecretsManager => {
-            let target = parts
-                .headers
-                .get("x-amz-target")
-                .and_then(|v| v.to_str().ok());
-            let op = match (&parts.method, path, target.and_then(Operation::from_target)) {
-                (&Method::POST, "/", Some(op)) => op,
-                _ => {
-                    return Reply::Json(Err(ApiError::from_parts(
-                        "UnknownOperationException",
-                        400,
-                        String::new(),
-                    )))
-                }
+            let op = match json_operation(&parts, Operation::from_target) {
+                Ok(op) => op,
+                Err(e) => return Reply::Json(Err(e)),
             };
             log.operation = Some(op.name().to_owned());
-            let result = dispatch(app.service.as_ref(), &ctx, op, &body).await;
-            Reply::Json(guard_authorized(&ctx, result, || {
-                ApiError::new(
-                    ErrorCode::AccessDeniedException,
-                    "The request was not authorized.",
-                )
-            }))
+            json_reply(&ctx, dispatch(app.service.as_ref(), &ctx, op, &body).await)
         }
         Service::Kms => {
-            let target = parts
-                .headers
-                .get("x-amz-target")
-                .and_then(|v| v.to_str().ok());
-            let op = match (
-                &parts.method,
-                path,
-                target.and_then(KmsOperation::from_target),
-            ) {
-                (&Method::POST, "/", Some(op)) => op,
-                _ => {
-                    return Reply::Json(Err(ApiError::from_parts(
-                        "UnknownOperationException",
-                        400,
-                        String::new(),
-                    )))
-                }
+            let op = match json_operation(&parts, KmsOperation::from_target) {
+                Ok(op) => op,
+                Err(e) => return Reply::Json(Err(e)),
             };
             log.operation = Some(format!("kms:{}", op.name()));
-            let result = dispatch_kms(app.service.as_ref(), &ctx, op, &body).await;
-            Reply::Json(guard_authorized(&ctx, result, || {
-                ApiError::new(
-                    ErrorCode::AccessDeniedException,
-                    "The request was not authorized.",
-                )
-            }))
+            json_reply(
+                &ctx,
+                dispatch_kms(app.service.as_ref(), &ctx, op, &body).await,
+            )
         }
         Service::CloudTrail => {
-            let target = parts
-                .headers
-                .get("x-amz-target")
-                .and_then(|v| v.to_str().ok());
-            let op = match (
-                &parts.method,
-                path,
-                target.and_then(CloudTrailOperation::from_target),
-            ) {
-                (&Method::POST, "/", Some(op)) => op,
-                _ => {
-                    return Reply::Json(Err(ApiError::from_parts(
-                        "UnknownOperationException",
-                        400,
-                        String::new(),
-                    )))
-                }
+            let op = match json_operation(&parts, CloudTrailOperation::from_target) {
+                Ok(op) => op,
+                Err(e) => return Reply::Json(Err(e)),
             };
             log.operation = Some(format!("cloudtrail:{}", op.name()));
-            let result = dispatch_cloudtrail(app.service.as_ref(), &ctx, op, &body).await;
-            Reply::Json(guard_authorized(&ctx, result, || {
-                ApiError::new(
-                    ErrorCode::AccessDeniedException,
-                    "The request was not authorized.",
-                )
-            }))
+            json_reply(
+                &ctx,
+                dispatch_cloudtrail(app.service.as_ref(), &ctx, op, &body).await,
+            )
         }
         Service::Admin => {
             let op = parts
@@ -359,19 +309,12 @@ async fn handle_inner(
                 .to_owned();
             log.operation = Some(format!("admin:{op}"));
             if parts.method != Method::POST || path != "/" {
-                return Reply::Json(Err(ApiError::from_parts(
-                    "UnknownOperationException",
-                    400,
-                    String::new(),
-                )));
+                return Reply::Json(Err(unknown_operation()));
             }
-            let result = cofre_core::admin::dispatch(app.service.as_ref(), &ctx, &op, &body).await;
-            Reply::Json(guard_authorized(&ctx, result, || {
-                ApiError::new(
-                    ErrorCode::AccessDeniedException,
-                    "The request was not authorized.",
-                )
-            }))
+            json_reply(
+                &ctx,
+                cofre_core::admin::dispatch(app.service.as_ref(), &ctx, &op, &body).await,
+            )
         }
         Service::Iam | Service::Sts => {
             let namespace = if service == Service::Iam {
@@ -513,6 +456,37 @@ fn audit_unavailable(fail: impl FnOnce(AuthError) -> Reply) -> Reply {
         status: 503,
         message: AUDIT_UNAVAILABLE.into(),
     })
+}
+
+/// AWS's answer for a target no service knows.
+fn unknown_operation() -> ApiError {
+    ApiError::from_parts("UnknownOperationException", 400, String::new())
+}
+
+/// The awsJson operation a request names: `POST /` with an `X-Amz-Target` that `parse`
+/// recognises, else UnknownOperationException.
+fn json_operation<O>(
+    parts: &http::request::Parts,
+    parse: impl FnOnce(&str) -> Option<O>,
+) -> Result<O, ApiError> {
+    let target = parts
+        .headers
+        .get("x-amz-target")
+        .and_then(|v| v.to_str().ok());
+    match (&parts.method, parts.uri.path(), target.and_then(parse)) {
+        (&Method::POST, "/", Some(op)) => Ok(op),
+        _ => Err(unknown_operation()),
+    }
+}
+
+/// An awsJson answer, refused unless the request was authorized.
+fn json_reply(ctx: &Context, result: Result<Vec<u8>, ApiError>) -> Reply {
+    Reply::Json(guard_authorized(ctx, result, || {
+        ApiError::new(
+            ErrorCode::AccessDeniedException,
+            "The request was not authorized.",
+        )
+    }))
 }
 
 /// Defence in depth: a successful answer is sent only if the domain recorded an
