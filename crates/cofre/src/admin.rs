@@ -36,10 +36,16 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(300);
 #[derive(Debug, clap::Args)]
 pub struct AdminArgs {
     /// The server's endpoint (plain http).
-    #[arg(long, global = true, default_value = "http://127.0.0.1:8700")]
+    #[arg(
+        long,
+        visible_alias = "endpoint-url",
+        global = true,
+        env = "AWS_ENDPOINT_URL",
+        default_value = "http://127.0.0.1:8700"
+    )]
     endpoint: String,
     /// The region to sign for.
-    #[arg(long, global = true, default_value = "us-east-1")]
+    #[arg(long, global = true, env = "AWS_REGION", default_value = "us-east-1")]
     region: String,
     /// The server's data directory, where its root-credentials file is read from when
     /// AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY are not set.
@@ -68,6 +74,9 @@ enum AdminCommand {
         /// The 12-digit account id.
         account_id: String,
     },
+    /// Register, list and remove exec and webhook rotation functions.
+    #[command(subcommand)]
+    RotationFunction(RotationFunctionCommand),
     /// Converge the identities of the accounts a TOML document names to what it says.
     Apply {
         /// The document (TOML).
@@ -75,6 +84,48 @@ enum AdminCommand {
         /// Print the changes without making them.
         #[arg(long)]
         dry_run: bool,
+    },
+}
+
+/// `cofre admin rotation-function ...`.
+#[derive(Debug, clap::Subcommand)]
+enum RotationFunctionCommand {
+    /// Register a rotation function; RotationLambdaARN
+    /// arn:aws:lambda:<region>:<account>:function:<name> then names it.
+    Create {
+        /// The function name (letters, digits, - and _; names starting cofre- are reserved).
+        #[arg(long)]
+        name: String,
+        /// exec: run --command with the event on stdin; webhook: POST the event to --url.
+        #[arg(long, value_parser = ["exec", "webhook"])]
+        kind: String,
+        /// For exec: the command line (run by sh -c).
+        #[arg(long)]
+        command: Option<String>,
+        /// For webhook: the http:// URL.
+        #[arg(long)]
+        url: Option<String>,
+        /// Seconds one step may take (default 60).
+        #[arg(long)]
+        timeout_seconds: Option<u64>,
+        /// The account it belongs to (default: the caller's).
+        #[arg(long)]
+        account_id: Option<String>,
+    },
+    /// List an account's registered rotation functions.
+    List {
+        /// The account (default: the caller's).
+        #[arg(long)]
+        account_id: Option<String>,
+    },
+    /// Remove a rotation function.
+    Delete {
+        /// The function name.
+        #[arg(long)]
+        name: String,
+        /// The account (default: the caller's).
+        #[arg(long)]
+        account_id: Option<String>,
     },
 }
 
@@ -95,6 +146,28 @@ pub async fn run(args: AdminArgs) -> Result<(), AdminError> {
             "RotateAccountRootKey",
             serde_json::json!({ "AccountId": account_id }),
         ),
+        AdminCommand::RotationFunction(RotationFunctionCommand::Create {
+            name,
+            kind,
+            command,
+            url,
+            timeout_seconds,
+            account_id,
+        }) => (
+            "CreateRotationFunction",
+            serde_json::json!({
+                "AccountId": account_id, "Region": args.region, "Name": name, "Kind": kind,
+                "Command": command, "Url": url, "TimeoutSeconds": timeout_seconds,
+            }),
+        ),
+        AdminCommand::RotationFunction(RotationFunctionCommand::List { account_id }) => (
+            "ListRotationFunctions",
+            serde_json::json!({ "AccountId": account_id }),
+        ),
+        AdminCommand::RotationFunction(RotationFunctionCommand::Delete { name, account_id }) => (
+            "DeleteRotationFunction",
+            serde_json::json!({ "AccountId": account_id, "Region": args.region, "Name": name }),
+        ),
         AdminCommand::Apply { file, dry_run } => {
             let doc = read_document(file)?;
             (
@@ -112,6 +185,7 @@ pub async fn run(args: AdminArgs) -> Result<(), AdminError> {
         | AdminCommand::RotateRootKey { .. } => print_key(&answer)?,
         AdminCommand::ListAccounts => print_accounts(&answer)?,
         AdminCommand::Apply { .. } => print_changes(&answer)?,
+        AdminCommand::RotationFunction(_) => pretty_json(&answer)?,
     };
     print!(
         "{}",
@@ -148,6 +222,20 @@ pub(crate) fn credentials(data_dir: &Path) -> Result<Creds, AdminError> {
         });
     }
     let path = data_dir.join(ROOT_CREDENTIALS_FILE);
+    // The usual AWS profile: AWS_PROFILE's, or [default] when the data dir has no
+    // root-credentials file.
+    let profile = env("AWS_PROFILE");
+    if profile.is_some() || !path.exists() {
+        let shared = env("AWS_SHARED_CREDENTIALS_FILE")
+            .map(PathBuf::from)
+            .or_else(|| env("HOME").map(|h| Path::new(&h).join(".aws").join("credentials")));
+        let profile = profile.unwrap_or_else(|| "default".to_owned());
+        if let Some(Ok(bytes)) = shared.map(std::fs::read) {
+            if let Some(c) = parse_credentials_file(&SecretBytes::from(bytes), &profile) {
+                return Ok(c);
+            }
+        }
+    }
     let text = SecretBytes::from(std::fs::read(&path).map_err(|e| {
         format!(
             "no credentials: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set, and {} \
@@ -155,18 +243,19 @@ pub(crate) fn credentials(data_dir: &Path) -> Result<Creds, AdminError> {
             path.display()
         )
     })?);
-    parse_credentials_file(&text)
+    parse_credentials_file(&text, "default")
         .ok_or_else(|| format!("{} holds no [default] access key", path.display()).into())
 }
 
-/// The `[default]` profile of an AWS credentials file.
-fn parse_credentials_file(text: &SecretBytes) -> Option<Creds> {
+/// The `[<profile>]` section of an AWS credentials file.
+fn parse_credentials_file(text: &SecretBytes, profile: &str) -> Option<Creds> {
     let text = text.expose_str().ok()?;
+    let header = format!("[{profile}]");
     let mut in_default = false;
     let (mut id, mut secret, mut token) = (None, None, None);
     for line in text.lines().map(str::trim) {
         if line.starts_with('[') {
-            in_default = line == "[default]";
+            in_default = line == header;
             continue;
         }
         if !in_default || line.starts_with('#') || line.starts_with(';') {
@@ -384,6 +473,14 @@ fn print_key(answer: &SecretBytes) -> Result<SecretBytes, AdminError> {
     Ok(SecretBytes::from(out.into_bytes()))
 }
 
+/// An answer as indented JSON (`rotation-function`): `null` members left out.
+fn pretty_json(answer: &SecretBytes) -> Result<SecretBytes, AdminError> {
+    let v: serde_json::Value = serde_json::from_slice(answer.expose())?;
+    let mut out = serde_json::to_string_pretty(&v)?;
+    out.push('\n');
+    Ok(SecretBytes::from(out.into_bytes()))
+}
+
 /// `list-accounts`.
 fn print_accounts(answer: &SecretBytes) -> Result<SecretBytes, AdminError> {
     #[derive(Deserialize)]
@@ -480,12 +577,14 @@ mod tests {
               aws_secret_access_key = s/e+c=r\n"
                 .to_vec(),
         );
-        let c = parse_credentials_file(&file).expect("parsed");
+        let c = parse_credentials_file(&file, "default").expect("parsed");
         assert_eq!(c.access_key_id, "AKIAX");
         assert_eq!(c.secret.expose(), b"s/e+c=r");
         assert!(c.session_token.is_none());
         let none = SecretBytes::from(b"[other]\naws_access_key_id = X\n".to_vec());
-        assert!(parse_credentials_file(&none).is_none());
+        assert!(parse_credentials_file(&none, "default").is_none());
+        let other = parse_credentials_file(&file, "other");
+        assert!(other.is_none(), "[other] has no secret");
     }
 
     #[test]

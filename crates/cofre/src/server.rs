@@ -41,6 +41,64 @@ pub struct ServerArgs {
     /// Audit sinks: copies of the audit trail outside the store.
     #[command(flatten)]
     sinks: SinkArgs,
+    /// Secret rotation.
+    #[command(flatten)]
+    rotation: RotationArgs,
+}
+
+/// Tunables of the rotation engine.
+#[derive(Debug, clap::Args)]
+struct RotationArgs {
+    /// Seconds between checks for due rotations and runs to retry.
+    #[arg(long, default_value_t = 10)]
+    rotation_interval_secs: u64,
+    /// Seconds before the first retry of a failed rotation step; each further retry waits
+    /// twice as long, up to 30 minutes.
+    #[arg(long, default_value_t = 30)]
+    rotation_retry_secs: u64,
+    /// Seconds a node's claim on a rotation holds without renewal (renewed every third of
+    /// it while a step runs); a run whose node died is taken over after this long.
+    #[arg(long, default_value_t = 30)]
+    rotation_lease_secs: u64,
+    /// The endpoint exec rotation functions are given in SECRETS_MANAGER_ENDPOINT (default:
+    /// http:// and the --listen address, 127.0.0.1 for an unspecified one).
+    #[arg(long)]
+    rotation_endpoint_url: Option<String>,
+    /// Characters the built-in rotation functions leave out of new passwords (default, as
+    /// AWS's templates: /@"'\\).
+    #[arg(long)]
+    rotation_exclude_characters: Option<String>,
+    /// Log what a failing exec rotation function printed (its last 2 KiB of stdout and
+    /// stderr). For debugging functions only: a function may print secrets.
+    #[arg(long)]
+    rotation_log_function_output: bool,
+}
+
+/// The rotation engine's settings from the flags.
+fn rotation_settings(
+    args: &ServerArgs,
+    bound: SocketAddr,
+) -> cofre_core::rotation::engine::RotationSettings {
+    let r = &args.rotation;
+    let endpoint = r.rotation_endpoint_url.clone().unwrap_or_else(|| {
+        let mut addr = bound;
+        if addr.ip().is_unspecified() {
+            addr.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+        }
+        format!("http://{addr}")
+    });
+    let secs = |s: u64| i64::try_from(s.max(1)).unwrap_or(i64::MAX / 1000) * 1000;
+    cofre_core::rotation::engine::RotationSettings {
+        lease_ms: secs(r.rotation_lease_secs),
+        retry_base_ms: secs(r.rotation_retry_secs),
+        invoke: cofre_core::rotation::invoke::InvokeConfig {
+            endpoint_url: endpoint,
+            webhook: Some(Arc::new(cofre_server::webhook::HyperWebhook)),
+            exclude_characters: r.rotation_exclude_characters.clone(),
+            log_function_output: r.rotation_log_function_output,
+        },
+        ..Default::default()
+    }
 }
 
 /// Where audit events are copied as they are recorded (each CloudTrail record as JSON).
@@ -172,6 +230,15 @@ pub async fn run(args: ServerArgs) -> Result<(), StartError> {
         Duration::from_secs(args.sweep_interval_secs.max(1)),
         wait_for(stop_rx.clone()),
     ));
+    service.set_rotation_settings(rotation_settings(
+        &args,
+        listener.local_addr().unwrap_or(args.listen),
+    ));
+    let rotation = tokio::spawn(cofre_core::rotation::scheduler::run_rotation_loop(
+        service.clone(),
+        Duration::from_secs(args.rotation.rotation_interval_secs.max(1)),
+        wait_for(stop_rx.clone()),
+    ));
     let audit_service = service.clone();
     let app = Arc::new(App {
         service,
@@ -180,6 +247,7 @@ pub async fn run(args: ServerArgs) -> Result<(), StartError> {
     });
     cofre_server::run(listener, app, wait_for(stop_rx)).await;
     let _ = sweeper.await;
+    rotation.abort();
     // After the drain: write what is queued and sign the final digest.
     audit_service.audit().shutdown().await;
     tracing::info!("stopped");

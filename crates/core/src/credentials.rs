@@ -159,7 +159,7 @@ pub(crate) fn seal_b64(
     ))
 }
 
-fn open_b64(
+pub(crate) fn open_b64(
     root: &RootKey,
     purpose: &str,
     access_key_id: &str,

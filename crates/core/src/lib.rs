@@ -31,6 +31,7 @@ pub mod identity_api;
 pub mod keys;
 pub mod kms;
 pub mod kms_api;
+pub mod rotation;
 pub mod secrets;
 pub mod sweeper;
 

@@ -20,6 +20,7 @@ pub mod audit_http;
 pub mod auth;
 pub mod handler;
 pub mod ops;
+pub mod webhook;
 
 use std::future::Future;
 use std::net::SocketAddr;

@@ -13,6 +13,7 @@
 //! | `document.rs` | the declarative document ([`Document`]) and its validation |
 //! | `state.rs` | what an account holds now, read through the IAM domain |
 //! | `plan.rs` | the steps from what is to what the document says, and running them |
+//! | `rotation_functions.rs` | `CreateRotationFunction`, `ListRotationFunctions`, `DeleteRotationFunction`: exec and webhook rotation functions |
 //!
 //! Requests and answers are JSON with PascalCase members, like every awsJson service; errors
 //! are [`ApiError`]s with Secrets Manager's codes (`ResourceExistsException`,
@@ -36,6 +37,7 @@ mod get_account_root_key;
 mod list_accounts;
 mod plan;
 mod rotate_account_root_key;
+mod rotation_functions;
 mod state;
 
 #[cfg(test)]
@@ -54,12 +56,15 @@ use crate::Service;
 pub use document::Document;
 
 /// The `X-Amz-Target` operation names of the admin API.
-pub const OPERATIONS: [&str; 5] = [
+pub const OPERATIONS: [&str; 8] = [
     "CreateAccount",
     "ListAccounts",
     "GetAccountRootKey",
     "RotateAccountRootKey",
     "Apply",
+    "CreateRotationFunction",
+    "ListRotationFunctions",
+    "DeleteRotationFunction",
 ];
 
 /// Dispatches one admin operation: `op` is the part of `X-Amz-Target` after `CofreAdmin.`.
@@ -75,6 +80,9 @@ pub async fn dispatch(
         "GetAccountRootKey" => get_account_root_key::run(svc, ctx, decode(body)?).await,
         "RotateAccountRootKey" => rotate_account_root_key::run(svc, ctx, decode(body)?).await,
         "Apply" => apply::run(svc, ctx, decode(body)?).await,
+        "CreateRotationFunction" => rotation_functions::create(svc, ctx, decode(body)?).await,
+        "ListRotationFunctions" => rotation_functions::list(svc, ctx, decode(body)?).await,
+        "DeleteRotationFunction" => rotation_functions::delete(svc, ctx, decode(body)?).await,
         _ => Err(ApiError::from_parts(
             "UnknownOperationException",
             400,

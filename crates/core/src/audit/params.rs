@@ -147,6 +147,10 @@ fn request_allow_list(source: EventSource, op: &str) -> Option<&'static [&'stati
             Admin,
             "CreateAccount" | "ListAccounts" | "GetAccountRootKey" | "RotateAccountRootKey",
         ) => &["AccountId", "AccountName", "Name"],
+        (
+            Admin,
+            "CreateRotationFunction" | "ListRotationFunctions" | "DeleteRotationFunction",
+        ) => &["AccountId", "Region", "Name", "Kind", "TimeoutSeconds"],
         _ => return None,
     })
 }
@@ -172,6 +176,9 @@ fn response_allow_list(source: EventSource, op: &str) -> &'static [&'static str]
             | "PutResourcePolicy"
             | "DeleteResourcePolicy",
         ) => &["ARN", "Name"],
+        (EventSource::SecretsManager, "RotateSecret" | "CancelRotateSecret") => {
+            &["ARN", "Name", "VersionId"]
+        }
         _ => &[],
     }
 }

@@ -102,6 +102,7 @@ pub(super) async fn run(
                 deleted_ms: None,
                 versions: vec![],
                 resource_policy: None,
+                rotation: None,
             },
         };
         let mut put = vec![];

@@ -3,11 +3,14 @@
 use std::collections::BTreeMap;
 
 use cofre_api::{
-    ApiError, Context, DescribeSecretRequest, DescribeSecretResponse, SecretListEntry, Tag,
+    ApiError, Context, DescribeSecretRequest, DescribeSecretResponse, RotationRulesType,
+    SecretListEntry, Tag,
     Timestamp,
 };
 
 use super::model::Secret;
+use crate::rotation::engine::schedule_anchor;
+use crate::rotation::schedule::Schedule;
 use super::Service;
 use crate::clock::ms_to_secs;
 
@@ -24,7 +27,7 @@ pub(super) async fn run(
             Default::default(),
         )
         .await?;
-    let e = list_entry(&s);
+    let e = list_entry(&s, svc.now_ms());
     Ok(DescribeSecretResponse {
         arn: e.arn,
         name: e.name,
@@ -36,6 +39,11 @@ pub(super) async fn run(
         tags: e.tags,
         version_ids_to_stages: e.secret_versions_to_stages,
         created_date: e.created_date,
+        rotation_enabled: e.rotation_enabled,
+        rotation_lambda_arn: e.rotation_lambda_arn,
+        rotation_rules: e.rotation_rules,
+        last_rotated_date: e.last_rotated_date,
+        next_rotation_date: e.next_rotation_date,
         ..Default::default()
     })
 }
@@ -45,7 +53,7 @@ fn ts(ms: i64) -> Timestamp {
 }
 
 /// The metadata view of a secret, as ListSecrets shows it.
-pub(super) fn list_entry(s: &Secret) -> SecretListEntry {
+pub(super) fn list_entry(s: &Secret, now_ms: i64) -> SecretListEntry {
     let stages: BTreeMap<String, Vec<String>> = s
         .meta
         .versions
@@ -73,6 +81,34 @@ pub(super) fn list_entry(s: &Secret) -> SecretListEntry {
         }),
         secret_versions_to_stages: (!stages.is_empty()).then_some(stages),
         created_date: Some(ts(s.meta.created_ms)),
+        ..rotation_fields(s, now_ms)
+    }
+}
+
+/// RotationEnabled, RotationLambdaARN, RotationRules, LastRotatedDate and NextRotationDate,
+/// as AWS shows them: nothing before the first RotateSecret; NextRotationDate only while
+/// rotation is on and has a schedule.
+fn rotation_fields(s: &Secret, now_ms: i64) -> SecretListEntry {
+    let Some(r) = &s.meta.rotation else {
+        return SecretListEntry::default();
+    };
+    let schedule = r.rules.as_ref().and_then(|x| Schedule::parse(x).ok());
+    let anchor = schedule_anchor(s);
+    SecretListEntry {
+        rotation_enabled: Some(r.enabled),
+        rotation_lambda_arn: r.lambda_arn.clone(),
+        rotation_rules: schedule.as_ref().map(|sc| {
+            let d = sc.display_at(Some(anchor), now_ms);
+            RotationRulesType {
+                automatically_after_days: d.automatically_after_days,
+                duration: d.duration,
+                schedule_expression: d.schedule_expression,
+            }
+        }),
+        last_rotated_date: r.last_rotated_ms.map(ts),
+        next_rotation_date: schedule
+            .filter(|_| r.enabled)
+            .map(|sc| ts(sc.next_rotation_date_ms(Some(anchor), now_ms))),
         ..Default::default()
     }
 }

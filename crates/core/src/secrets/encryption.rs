@@ -390,9 +390,10 @@ impl Service {
             .iter()
             .filter(|v| v.kms_key_arn != key.arn)
             .filter(|v| {
-                v.stages
-                    .iter()
-                    .any(|s| REENCRYPTED_STAGES.contains(&s.as_str()))
+                !v.empty
+                    && v.stages
+                        .iter()
+                        .any(|s| REENCRYPTED_STAGES.contains(&s.as_str()))
             })
             .map(|v| v.id.clone())
             .collect();

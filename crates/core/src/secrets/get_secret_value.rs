@@ -65,6 +65,12 @@ pub(super) async fn read(
         }
     }
     .clone();
+    if version.empty {
+        return Err(value_not_found(match (version_id, version_stage) {
+            (Some(id), _) => format!("VersionId: {id}"),
+            (None, stage) => format!("staging label: {}", stage.unwrap_or(AWSCURRENT)),
+        }));
+    }
     let value = svc.read_value(ctx, &secret, &version.id).await?;
     let (arn, name) = (secret.row.arn.clone(), secret.row.name.clone());
     touch(svc, secret, &version.id).await?;

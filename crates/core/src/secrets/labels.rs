@@ -96,6 +96,7 @@ mod tests {
             last_accessed_day_ms: None,
             deleted_ms: None,
             resource_policy: None,
+            rotation: None,
             versions: ids
                 .iter()
                 .map(|(id, st)| VersionMeta {
@@ -106,6 +107,7 @@ mod tests {
                     kms_key_arn: String::new(),
                     previous_kms_key_arns: vec![],
                     binary: false,
+                    empty: false,
                 })
                 .collect(),
         }
@@ -160,6 +162,7 @@ mod tests {
                 kms_key_arn: String::new(),
                 previous_kms_key_arns: vec![],
                 binary: false,
+                empty: false,
             });
         }
         assert!(

@@ -113,8 +113,9 @@ pub(super) async fn run(
         },
     )
     .await?;
+    let now = svc.now_ms();
     Ok(ListSecretsResponse {
-        secret_list: Some(page.items.iter().map(list_entry).collect()),
+        secret_list: Some(page.items.iter().map(|s| list_entry(s, now)).collect()),
         next_token: page.next_token,
     })
 }

@@ -16,6 +16,7 @@
 //! moves and idempotency checks never interleave.
 
 mod batch_get_secret_value;
+mod cancel_rotate_secret;
 mod create_secret;
 mod delete_secret;
 mod describe_secret;
@@ -34,6 +35,7 @@ mod put_secret_value;
 mod resolve;
 mod resource_policy;
 mod restore_secret;
+mod rotate_secret;
 mod rules;
 mod tag_resource;
 mod untag_resource;
@@ -72,6 +74,8 @@ pub struct Service {
     operator_account: std::sync::OnceLock<String>,
     /// The audit trail (recording starts with [`Service::start_audit`]).
     pub(crate) audit: crate::audit::Audit,
+    /// The rotation engine's settings and wake-up signal.
+    pub(crate) engine: crate::rotation::engine::Engine,
 }
 
 /// Whether a write went through or must be retried from a fresh read.
@@ -93,6 +97,7 @@ impl Service {
             policy_cache: cofre_policy::PolicyCache::default(),
             operator_account: std::sync::OnceLock::new(),
             audit: crate::audit::Audit::new(store.clone()),
+            engine: Default::default(),
             store,
             clock,
         }
@@ -300,6 +305,20 @@ impl SecretsManager for Service {
         input: DeleteResourcePolicyRequest,
     ) -> Result<DeleteResourcePolicyResponse, ApiError> {
         resource_policy::delete(self, ctx, input).await
+    }
+    async fn rotate_secret(
+        &self,
+        ctx: &Context,
+        input: RotateSecretRequest,
+    ) -> Result<RotateSecretResponse, ApiError> {
+        rotate_secret::run(self, ctx, input).await
+    }
+    async fn cancel_rotate_secret(
+        &self,
+        ctx: &Context,
+        input: CancelRotateSecretRequest,
+    ) -> Result<CancelRotateSecretResponse, ApiError> {
+        cancel_rotate_secret::run(self, ctx, input).await
     }
     async fn validate_resource_policy(
         &self,

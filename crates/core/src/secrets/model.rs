@@ -13,6 +13,8 @@ pub const META_FORMAT: u32 = 1;
 pub const AWSCURRENT: &str = "AWSCURRENT";
 /// The label the previous `AWSCURRENT` version receives when `AWSCURRENT` moves.
 pub const AWSPREVIOUS: &str = "AWSPREVIOUS";
+/// The label of the version a rotation is creating.
+pub const AWSPENDING: &str = "AWSPENDING";
 
 /// A tag on a secret.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
@@ -42,6 +44,11 @@ pub struct VersionMeta {
     pub previous_kms_key_arns: Vec<String>,
     /// Whether the value is a `SecretBinary` rather than a `SecretString`.
     pub binary: bool,
+    /// A version with no value yet: what a rotation stages as AWSPENDING before its
+    /// createSecret step stores the new value under the same id (AWS's "empty secret
+    /// version"). Reads answer ResourceNotFoundException.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub empty: bool,
 }
 
 /// Secret-level metadata.
@@ -68,6 +75,9 @@ pub struct SecretMeta {
     /// The resource-based policy document, if one is attached.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resource_policy: Option<String>,
+    /// Rotation configuration and state, once RotateSecret has been called.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rotation: Option<crate::rotation::RotationState>,
 }
 
 /// A row with its decoded metadata.

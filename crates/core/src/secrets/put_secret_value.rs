@@ -14,11 +14,8 @@ pub(super) async fn run(
     ctx: &Context,
     input: PutSecretValueRequest,
 ) -> Result<PutSecretValueResponse, ApiError> {
-    if input.rotation_token.is_some() {
-        return Err(invalid_request(
-            "Cofre does not support rotation yet, so RotationToken is not accepted.",
-        ));
-    }
+    // RotationToken (what a rotation function received in its event) is accepted and not
+    // checked: the step's credentials already bound the call to the secret being rotated.
     let value =
         SecretValue::from_request(input.secret_string, input.secret_binary)?.ok_or_else(|| {
             invalid_parameter("You must provide either SecretString or SecretBinary.")

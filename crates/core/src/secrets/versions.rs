@@ -33,7 +33,8 @@ impl Service {
         value: &SecretValue,
         stages: &[String],
     ) -> Result<Staged, ApiError> {
-        if secret.version(token).is_some() {
+        let placeholder = secret.version(token).is_some_and(|v| v.empty);
+        if secret.version(token).is_some() && !placeholder {
             let existing = self.read_value(ctx, secret, token).await?;
             if existing.same_as(value) {
                 return Ok(Staged {
@@ -51,6 +52,8 @@ impl Service {
         let now = self.now_ms();
         let key = self.secret_key(secret).await?;
         let sealed = self.seal_version(ctx, secret, &key, token, value).await?;
+        // A rotation's empty AWSPENDING version gets its value: same id, same place.
+        secret.meta.versions.retain(|v| v.id != token);
         secret.meta.versions.push(VersionMeta {
             id: token.to_owned(),
             stages: vec![],
@@ -59,6 +62,7 @@ impl Service {
             kms_key_arn: key.arn,
             previous_kms_key_arns: vec![],
             binary: value.is_binary(),
+            empty: false,
         });
         labels::attach(&mut secret.meta, token, stages);
         let dropped = labels::prune(&mut secret.meta, now).map_err(|()| {
