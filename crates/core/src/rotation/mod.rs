@@ -30,6 +30,8 @@ pub mod invoke;
 pub mod schedule;
 pub mod scheduler;
 pub mod scope;
+#[cfg(test)]
+mod tests;
 
 use serde::{Deserialize, Serialize};
 
