@@ -49,7 +49,13 @@ impl Service {
     /// Records a service event about the resource `arn` in the audit trail of the
     /// resource's account. A failure is logged: the change is already made, and the trail
     /// refuses further requests until it recovers.
-    pub(crate) async fn record_service_event(&self, source: EventSource, name: &str, kind: &str, arn: &str) {
+    pub(crate) async fn record_service_event(
+        &self,
+        source: EventSource,
+        name: &str,
+        kind: &str,
+        arn: &str,
+    ) {
         let mut parts = arn.split(':');
         let region = parts.nth(3).unwrap_or_default();
         let account = parts.next().unwrap_or_default();

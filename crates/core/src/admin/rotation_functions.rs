@@ -83,7 +83,9 @@ fn target(
 fn function_error(e: FunctionError) -> ApiError {
     match e {
         FunctionError::Invalid(m) => ApiError::new(ErrorCode::InvalidParameterException, m),
-        FunctionError::Exists(_) => ApiError::new(ErrorCode::ResourceExistsException, e.to_string()),
+        FunctionError::Exists(_) => {
+            ApiError::new(ErrorCode::ResourceExistsException, e.to_string())
+        }
         FunctionError::NotFound(_) => {
             ApiError::new(ErrorCode::ResourceNotFoundException, e.to_string())
         }

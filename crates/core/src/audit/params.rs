@@ -147,10 +147,9 @@ fn request_allow_list(source: EventSource, op: &str) -> Option<&'static [&'stati
             Admin,
             "CreateAccount" | "ListAccounts" | "GetAccountRootKey" | "RotateAccountRootKey",
         ) => &["AccountId", "AccountName", "Name"],
-        (
-            Admin,
-            "CreateRotationFunction" | "ListRotationFunctions" | "DeleteRotationFunction",
-        ) => &["AccountId", "Region", "Name", "Kind", "TimeoutSeconds"],
+        (Admin, "CreateRotationFunction" | "ListRotationFunctions" | "DeleteRotationFunction") => {
+            &["AccountId", "Region", "Name", "Kind", "TimeoutSeconds"]
+        }
         _ => return None,
     })
 }

@@ -226,11 +226,18 @@ impl Service {
         let Some((secret, mut run)) = claimed else {
             return Ok(Outcome::Idle);
         };
-        let first_claim = run.attempts == 0 && run.step == StepName::CreateSecret
-            || run.test_only && run.attempts == 0;
+        let first_claim =
+            run.attempts == 0 && (run.test_only || run.step == StepName::CreateSecret);
         if first_claim {
-            self.record_rotation_event(arn, if run.test_only { "TestRotationStarted" } else { "RotationStarted" })
-                .await;
+            self.record_rotation_event(
+                arn,
+                if run.test_only {
+                    "TestRotationStarted"
+                } else {
+                    "RotationStarted"
+                },
+            )
+            .await;
         }
         let rotation = secret.meta.rotation.clone().unwrap_or_default();
         let function = match self.function_for(&secret, &rotation).await {
@@ -598,7 +605,11 @@ impl Service {
     pub(crate) async fn index_rotating(&self, secret: &Secret) {
         if let Err(e) = self
             .store
-            .kv_put(NS_ROTATING, &secret.row.uid, secret.row.arn.clone().into_bytes())
+            .kv_put(
+                NS_ROTATING,
+                &secret.row.uid,
+                secret.row.arn.clone().into_bytes(),
+            )
             .await
         {
             tracing::warn!(arn = %secret.row.arn, error = %e, "could not index a rotating secret");

@@ -230,8 +230,7 @@ impl Service {
         &self,
         f: NewFunction,
     ) -> Result<Option<SecretBytes>, FunctionError> {
-        if Builtin::from_function_name(&f.arn.name).is_some() || f.arn.name.starts_with("cofre-")
-        {
+        if Builtin::from_function_name(&f.arn.name).is_some() || f.arn.name.starts_with("cofre-") {
             return Err(FunctionError::Invalid(format!(
                 "The function name {} is reserved: names starting with cofre- belong to built-in rotation functions.",
                 f.arn.name
@@ -343,10 +342,7 @@ impl Service {
             }
             let f: StoredFunction =
                 serde_json::from_slice(&v).map_err(|e| FunctionError::Internal(e.to_string()))?;
-            out.push((
-                format!("arn:aws:lambda:{region}:{acct}:function:{name}"),
-                f,
-            ));
+            out.push((format!("arn:aws:lambda:{region}:{acct}:function:{name}"), f));
         }
         Ok(out)
     }

@@ -357,7 +357,10 @@ impl SecretsApi for InProcessApi<'_> {
             .map_err(api_error)
     }
 
-    async fn random_password(&self, exclude_characters: &str) -> Result<SecretString, RotatorError> {
+    async fn random_password(
+        &self,
+        exclude_characters: &str,
+    ) -> Result<SecretString, RotatorError> {
         let out = self
             .svc
             .get_random_password(

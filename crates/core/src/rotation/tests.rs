@@ -67,9 +67,16 @@ impl WebhookSender for InProcessFunction {
     ) -> Result<u16, String> {
         let event: serde_json::Value = serde_json::from_slice(&body).map_err(|e| e.to_string())?;
         let step = event["Step"].as_str().unwrap_or_default().to_owned();
-        let token = event["ClientRequestToken"].as_str().unwrap_or_default().to_owned();
+        let token = event["ClientRequestToken"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
         let arn = event["SecretId"].as_str().unwrap_or_default().to_owned();
-        let now = self.clock.get().map(|c| crate::Clock::now_ms(c.as_ref())).unwrap_or_default();
+        let now = self
+            .clock
+            .get()
+            .map(|c| crate::Clock::now_ms(c.as_ref()))
+            .unwrap_or_default();
         self.calls
             .lock()
             .expect("calls")
@@ -181,7 +188,13 @@ async fn fx(t0: i64) -> Fx {
     let clock = Arc::new(ManualClock::new(t0));
     let function = Arc::new(InProcessFunction::default());
     let _ = function.clock.set(clock.clone());
-    let svc = node(store, RootKey::generate().0, clock.clone(), function.clone(), "node-a");
+    let svc = node(
+        store,
+        RootKey::generate().0,
+        clock.clone(),
+        function.clone(),
+        "node-a",
+    );
     let _ = function.svc.set(Arc::downgrade(&svc));
     svc.create_rotation_function(NewFunction {
         arn: FunctionArn {
@@ -226,8 +239,9 @@ impl Fx {
     fn set_time(&self, ms: i64) {
         let now = crate::Clock::now_ms(self.clock.as_ref());
         assert!(ms >= now, "time only moves forward");
-        self.clock
-            .advance(Duration::from_millis(u64::try_from(ms - now).expect("forward")));
+        self.clock.advance(Duration::from_millis(
+            u64::try_from(ms - now).expect("forward"),
+        ));
     }
 
     /// Configures rotation without rotating now, and runs the test run it starts.
@@ -248,7 +262,11 @@ impl Fx {
             .expect("RotateSecret");
         assert_eq!(out.version_id, None);
         let ran = self.svc.rotation_pass().await.expect("pass");
-        assert_eq!(ran, vec![(self.arn.clone(), Outcome::Succeeded)], "the test run");
+        assert_eq!(
+            ran,
+            vec![(self.arn.clone(), Outcome::Succeeded)],
+            "the test run"
+        );
         assert_eq!(self.steps(), ["testSecret"]);
         self.function.calls.lock().expect("calls").clear();
     }
@@ -329,7 +347,10 @@ async fn rate_in_days_rotates_once_per_window_counting_from_the_last_rotation() 
         d.next_rotation_date.map(|t| t.as_secs()),
         Some(secs(JAN_1 + 11 * DAY - 1000))
     );
-    assert_eq!(d.rotation_rules.and_then(|r| r.automatically_after_days), Some(10));
+    assert_eq!(
+        d.rotation_rules.and_then(|r| r.automatically_after_days),
+        Some(10)
+    );
     for day in 1..10 {
         f.set_time(JAN_1 + day * DAY + 12 * HOUR);
         assert!(!f.pass_rotates().await, "nothing due on day {day}");
@@ -341,7 +362,10 @@ async fn rate_in_days_rotates_once_per_window_counting_from_the_last_rotation() 
     f.set_time(JAN_1 + 10 * DAY + 20 * HOUR);
     assert!(!f.pass_rotates().await, "once per window");
     let d = f.describe().await;
-    assert_eq!(d.last_rotated_date.map(|t| t.as_secs()), Some(secs(rotated_at)));
+    assert_eq!(
+        d.last_rotated_date.map(|t| t.as_secs()),
+        Some(secs(rotated_at))
+    );
     assert_eq!(
         d.next_rotation_date.map(|t| t.as_secs()),
         Some(secs(JAN_1 + 21 * DAY - 1000)),
@@ -380,7 +404,10 @@ async fn cron_with_a_duration_rotates_inside_its_windows_only() {
     f.set_time(JAN_1 + 14 * DAY + 18 * HOUR - MINUTE);
     assert!(f.pass_rotates().await, "the 15th, at the end of the window");
     f.set_time(JAN_1 + 31 * DAY + 18 * HOUR);
-    assert!(!f.pass_rotates().await, "Feb 1 at 18:00: the window has closed");
+    assert!(
+        !f.pass_rotates().await,
+        "Feb 1 at 18:00: the window has closed"
+    );
 }
 
 #[tokio::test]
@@ -420,19 +447,34 @@ async fn failures_retry_with_backoff_inside_the_window_then_the_run_is_abandoned
     f.set_time(JAN_1 + 16 * HOUR);
     f.function.calls.lock().expect("calls").clear();
     let out = f.svc.rotation_pass().await.expect("pass");
-    assert!(matches!(out.as_slice(), [(_, Outcome::Failed(_))]), "{out:?}");
+    assert!(
+        matches!(out.as_slice(), [(_, Outcome::Failed(_))]),
+        "{out:?}"
+    );
     assert_eq!(f.steps(), ["createSecret", "setSecret"]);
     // Backoff: 1 min, 2 min, 4 min, ... (the test's settings).
     f.set_time(JAN_1 + 16 * HOUR + 30_000);
-    assert!(f.svc.rotation_pass().await.expect("pass").is_empty(), "not yet");
+    assert!(
+        f.svc.rotation_pass().await.expect("pass").is_empty(),
+        "not yet"
+    );
     f.set_time(JAN_1 + 16 * HOUR + MINUTE);
     let out = f.svc.rotation_pass().await.expect("pass");
-    assert!(matches!(out.as_slice(), [(_, Outcome::Failed(_))]), "{out:?}");
+    assert!(
+        matches!(out.as_slice(), [(_, Outcome::Failed(_))]),
+        "{out:?}"
+    );
     f.set_time(JAN_1 + 16 * HOUR + 2 * MINUTE);
-    assert!(f.svc.rotation_pass().await.expect("pass").is_empty(), "2 min after the 2nd");
+    assert!(
+        f.svc.rotation_pass().await.expect("pass").is_empty(),
+        "2 min after the 2nd"
+    );
     f.set_time(JAN_1 + 16 * HOUR + 3 * MINUTE);
     let out = f.svc.rotation_pass().await.expect("pass");
-    assert!(matches!(out.as_slice(), [(_, Outcome::Failed(_))]), "{out:?}");
+    assert!(
+        matches!(out.as_slice(), [(_, Outcome::Failed(_))]),
+        "{out:?}"
+    );
     assert_eq!(
         f.steps(),
         ["createSecret", "setSecret", "setSecret", "setSecret"],
@@ -448,7 +490,10 @@ async fn failures_retry_with_backoff_inside_the_window_then_the_run_is_abandoned
     // Near the end of the window a failure whose next retry would fall outside it abandons.
     f.set_time(JAN_1 + 18 * HOUR - MINUTE);
     let out = f.svc.rotation_pass().await.expect("pass");
-    assert!(matches!(out.as_slice(), [(_, Outcome::Abandoned(_))]), "{out:?}");
+    assert!(
+        matches!(out.as_slice(), [(_, Outcome::Abandoned(_))]),
+        "{out:?}"
+    );
     f.set_time(JAN_1 + 18 * HOUR + HOUR);
     assert!(f.svc.rotation_pass().await.expect("pass").is_empty());
     assert_eq!(f.current_value().await, "initial", "AWSCURRENT never moved");
@@ -518,7 +563,10 @@ async fn two_nodes_on_one_store_never_run_a_step_twice() {
     assert_eq!(outcomes, vec![Outcome::Succeeded], "one node rotated");
     let calls = f.function.calls.lock().expect("calls").clone();
     assert_eq!(
-        calls.iter().map(|(s, t, _)| (s.as_str(), t.as_str())).collect::<Vec<_>>(),
+        calls
+            .iter()
+            .map(|(s, t, _)| (s.as_str(), t.as_str()))
+            .collect::<Vec<_>>(),
         ["createSecret", "setSecret", "testSecret", "finishSecret"]
             .map(|s| (s, token.as_str()))
             .to_vec(),
@@ -553,7 +601,10 @@ async fn two_nodes_on_one_store_never_run_a_step_twice() {
         .expect("claim")
         .expect("claimed");
     f.function.calls.lock().expect("calls").clear();
-    assert!(other.rotation_pass().await.expect("b").is_empty(), "lease held");
+    assert!(
+        other.rotation_pass().await.expect("b").is_empty(),
+        "lease held"
+    );
     f.set_time(now + 30_000);
     assert_eq!(
         other.rotation_pass().await.expect("b"),

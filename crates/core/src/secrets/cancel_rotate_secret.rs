@@ -18,7 +18,12 @@ pub(super) async fn run(
     let secret_id = input.secret_id.unwrap_or_default();
     for _ in 0..MAX_WRITE_ATTEMPTS {
         let mut secret = svc
-            .resolve(ctx, &secret_id, "secretsmanager:CancelRotateSecret", keys(&[]))
+            .resolve(
+                ctx,
+                &secret_id,
+                "secretsmanager:CancelRotateSecret",
+                keys(&[]),
+            )
             .await?;
         if secret.is_deleted() {
             return Err(invalid_request(MARKED_FOR_DELETION));

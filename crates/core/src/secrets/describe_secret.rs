@@ -4,15 +4,14 @@ use std::collections::BTreeMap;
 
 use cofre_api::{
     ApiError, Context, DescribeSecretRequest, DescribeSecretResponse, RotationRulesType,
-    SecretListEntry, Tag,
-    Timestamp,
+    SecretListEntry, Tag, Timestamp,
 };
 
 use super::model::Secret;
-use crate::rotation::engine::schedule_anchor;
-use crate::rotation::schedule::Schedule;
 use super::Service;
 use crate::clock::ms_to_secs;
+use crate::rotation::engine::schedule_anchor;
+use crate::rotation::schedule::Schedule;
 
 pub(super) async fn run(
     svc: &Service,

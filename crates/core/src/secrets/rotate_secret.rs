@@ -77,13 +77,17 @@ pub(super) async fn run(
             .ok_or_else(|| {
                 invalid_request("No Lambda rotation function ARN is associated with this secret.")
             })?;
-        let function = FunctionArn::parse(&lambda)
-            .ok_or_else(|| invalid_parameter(format!("{lambda} is not a valid Lambda function ARN.")))?;
+        let function = FunctionArn::parse(&lambda).ok_or_else(|| {
+            invalid_parameter(format!("{lambda} is not a valid Lambda function ARN."))
+        })?;
         if function.account != secret.row.account_id
             || function.region != secret.row.region
             || svc.rotation_function(&function).await.is_err()
         {
-            return Err(ApiError::new(ErrorCode::AccessDeniedException, CANNOT_INVOKE));
+            return Err(ApiError::new(
+                ErrorCode::AccessDeniedException,
+                CANNOT_INVOKE,
+            ));
         }
         let now = svc.now_ms();
         if rules.is_some() || !state.enabled {
