@@ -1069,8 +1069,6 @@ fn unimplemented_operations_answer_invalid_request() {
         &json!({"Name": "raw/u", "SecretString": "v"}),
     );
     let cases = [
-        ("RotateSecret", json!({"SecretId": "raw/u"})),
-        ("CancelRotateSecret", json!({"SecretId": "raw/u"})),
         (
             "RemoveRegionsFromReplication",
             json!({"SecretId": "raw/u", "RemoveReplicaRegions": ["eu-west-1"]}),

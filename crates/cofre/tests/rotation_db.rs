@@ -27,23 +27,32 @@ use serde_json::{json, Value};
 const SINGLE_USER_WINDOW: Duration = Duration::from_secs(5);
 
 fn start(dir: &Path) -> common::Server {
+    start_with(dir, &[])
+}
+
+fn start_with(dir: &Path, extra: &[&str]) -> common::Server {
+    let mut args: Vec<String> = [
+        "--rotation-interval-secs",
+        "1",
+        "--rotation-retry-secs",
+        "1",
+        "--rotation-lease-secs",
+        "3",
+    ]
+    .map(String::from)
+    .to_vec();
+    args.extend(extra.iter().map(|s| s.to_string()));
     common::Server::start_with(
         dir,
         common::Options {
-            extra_args: [
-                "--rotation-interval-secs",
-                "1",
-                "--rotation-retry-secs",
-                "1",
-                "--rotation-lease-secs",
-                "3",
-            ]
-            .map(String::from)
-            .to_vec(),
+            extra_args: args,
             ..Default::default()
         },
     )
 }
+
+/// Every ASCII punctuation character: with these excluded, new passwords are alphanumeric.
+const PUNCTUATION: &str = "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~";
 
 fn builtin(name: &str) -> String {
     format!(
@@ -177,7 +186,9 @@ fn spawn_reader(
         }
         if let Some(t) = outage_since {
             // Still failing at the end: the outage outlasted the rotation.
-            reads.longest_outage = reads.longest_outage.max(t.elapsed() + Duration::from_secs(3600));
+            reads.longest_outage = reads
+                .longest_outage
+                .max(t.elapsed() + Duration::from_secs(3600));
         }
         reads
     })
@@ -217,7 +228,7 @@ async fn postgres_single_user_rotation_changes_the_password_in_the_database() {
     let pg = Arc::new(PgCluster::start());
     pg.create_user("app_user", "initial-Passw0rd").await;
     let dir = common::TempDir::new("rot-pg-single");
-    let srv = start(dir.path());
+    let srv = start_with(dir.path(), &["--rotation-exclude-characters", PUNCTUATION]);
     let c = common::client(&srv.endpoint());
     let (arn, v1) = create(
         &c,
@@ -233,8 +244,15 @@ async fn postgres_single_user_rotation_changes_the_password_in_the_database() {
     assert_eq!(id, token);
     let new_password = v["password"].as_str().expect("password");
     assert_ne!(new_password, "initial-Passw0rd");
+    assert!(
+        new_password.len() >= 20 && new_password.chars().all(|ch| ch.is_ascii_alphanumeric()),
+        "GetRandomPassword's generator with the configured exclusions"
+    );
     assert_eq!(v["username"], "app_user", "single user keeps the user");
-    assert!(pg.can_login("app_user", new_password).await, "new password logs in");
+    assert!(
+        pg.can_login("app_user", new_password).await,
+        "new password logs in"
+    );
     assert!(
         !pg.can_login("app_user", "initial-Passw0rd").await,
         "old password no longer does"
@@ -278,10 +296,18 @@ async fn postgres_alternating_users_alternate_and_never_fail() {
     )
     .await;
 
-    let (_, reads1) =
-        rotate_with_reader(&c, &arn, "cofre-postgres-alternating-users", Db::Pg(pg.clone())).await;
+    let (_, reads1) = rotate_with_reader(
+        &c,
+        &arn,
+        "cofre-postgres-alternating-users",
+        Db::Pg(pg.clone()),
+    )
+    .await;
     let (_, first) = current(&c, &arn).await;
-    assert_eq!(first["username"], "app_alt_clone", "the first rotation clones the user");
+    assert_eq!(
+        first["username"], "app_alt_clone",
+        "the first rotation clones the user"
+    );
     let p1 = first["password"].as_str().expect("password").to_owned();
     assert!(pg.can_login("app_alt_clone", &p1).await);
     assert!(
@@ -289,8 +315,13 @@ async fn postgres_alternating_users_alternate_and_never_fail() {
         "the other user keeps working"
     );
 
-    let (_, reads2) =
-        rotate_with_reader(&c, &arn, "cofre-postgres-alternating-users", Db::Pg(pg.clone())).await;
+    let (_, reads2) = rotate_with_reader(
+        &c,
+        &arn,
+        "cofre-postgres-alternating-users",
+        Db::Pg(pg.clone()),
+    )
+    .await;
     let (_, second) = current(&c, &arn).await;
     assert_eq!(second["username"], "app_alt", "and then alternates back");
     let p2 = second["password"].as_str().expect("password").to_owned();
@@ -299,7 +330,10 @@ async fn postgres_alternating_users_alternate_and_never_fail() {
     assert!(pg.can_login("app_alt_clone", &p1).await);
     for r in [&reads1, &reads2] {
         assert!(r.attempts > 5, "{r:?}");
-        assert_eq!(r.failures, 0, "alternating users never refuse AWSCURRENT: {r:?}");
+        assert_eq!(
+            r.failures, 0,
+            "alternating users never refuse AWSCURRENT: {r:?}"
+        );
     }
 }
 
@@ -324,7 +358,10 @@ async fn mysql_single_user_rotation_changes_the_password_in_mariadb() {
     assert_eq!(id, token);
     let p = v["password"].as_str().expect("password");
     assert!(m.can_login(&user, p).await, "new password logs in");
-    assert!(!m.can_login(&user, "initial-Passw0rd").await, "old one doesn't");
+    assert!(
+        !m.can_login(&user, "initial-Passw0rd").await,
+        "old one doesn't"
+    );
     assert!(reads.attempts > 5, "{reads:?}");
     assert!(reads.longest_outage < SINGLE_USER_WINDOW, "{reads:?}");
 }
@@ -359,8 +396,13 @@ async fn mysql_alternating_users_alternate_and_never_fail() {
                 "masterarn": master}),
     )
     .await;
-    let (_, reads1) =
-        rotate_with_reader(&c, &arn, "cofre-mysql-alternating-users", Db::Maria(m.clone())).await;
+    let (_, reads1) = rotate_with_reader(
+        &c,
+        &arn,
+        "cofre-mysql-alternating-users",
+        Db::Maria(m.clone()),
+    )
+    .await;
     let (_, first) = current(&c, &arn).await;
     let clone = format!("{user}_clone");
     assert_eq!(first["username"], clone.as_str());
@@ -370,8 +412,13 @@ async fn mysql_alternating_users_alternate_and_never_fail() {
         m.can_use_database(&clone, &p1).await,
         "the clone has the user's grants"
     );
-    let (_, reads2) =
-        rotate_with_reader(&c, &arn, "cofre-mysql-alternating-users", Db::Maria(m.clone())).await;
+    let (_, reads2) = rotate_with_reader(
+        &c,
+        &arn,
+        "cofre-mysql-alternating-users",
+        Db::Maria(m.clone()),
+    )
+    .await;
     let (_, second) = current(&c, &arn).await;
     assert_eq!(second["username"], user.as_str());
     let p2 = second["password"].as_str().expect("password").to_owned();
@@ -411,12 +458,18 @@ async fn database_down_during_set_secret_keeps_awscurrent_and_completes_after_re
         if pending {
             break;
         }
-        assert!(Instant::now() < deadline, "createSecret never staged AWSPENDING");
+        assert!(
+            Instant::now() < deadline,
+            "createSecret never staged AWSPENDING"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     tokio::time::sleep(Duration::from_secs(3)).await;
     let (id, v) = current(&c, &arn).await;
-    assert_eq!(id, v1, "AWSCURRENT did not move while the database was down");
+    assert_eq!(
+        id, v1,
+        "AWSCURRENT did not move while the database was down"
+    );
     assert_eq!(v["password"], "initial-Passw0rd");
     assert!(!rotated_to(&c, &arn, &token).await);
 

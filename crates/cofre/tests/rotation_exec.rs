@@ -236,9 +236,16 @@ async fn exec_function_rotates_end_to_end_and_again_with_the_stored_configuratio
     wait_until(60, "the first rotation", || rotated_to(&c, &arn, &token)).await;
 
     let (current_id, current) = current_password(&c, &arn).await;
-    assert_eq!(current_id, token, "the ClientRequestToken is the new version's id");
+    assert_eq!(
+        current_id, token,
+        "the ClientRequestToken is the new version's id"
+    );
     assert_ne!(current, "initial");
-    assert_eq!(service_password(work.path()), current, "service and secret agree");
+    assert_eq!(
+        service_password(work.path()),
+        current,
+        "service and secret agree"
+    );
     let st = stages(&c, &arn).await;
     assert_eq!(st.get(&v1), Some(&vec!["AWSPREVIOUS".to_owned()]));
     // As AWS says, after a successful rotation AWSPENDING is either gone or on the
@@ -260,7 +267,8 @@ async fn exec_function_rotates_end_to_end_and_again_with_the_stored_configuratio
     assert_eq!(d.rotation_enabled(), Some(true));
     assert_eq!(d.rotation_lambda_arn(), Some(function_arn().as_str()));
     assert_eq!(
-        d.rotation_rules().and_then(|r| r.automatically_after_days()),
+        d.rotation_rules()
+            .and_then(|r| r.automatically_after_days()),
         Some(30)
     );
     let last = d.last_rotated_date().expect("LastRotatedDate").secs();
@@ -269,7 +277,10 @@ async fn exec_function_rotates_end_to_end_and_again_with_the_stored_configuratio
         .duration_since(std::time::UNIX_EPOCH)
         .expect("now")
         .as_secs() as i64;
-    assert!((now - last).abs() < 120, "rotated just now: {last} vs {now}");
+    assert!(
+        (now - last).abs() < 120,
+        "rotated just now: {last} vs {now}"
+    );
     let thirty_days = 30 * 86_400;
     assert!(
         next > last + thirty_days - 86_400 && next <= last + thirty_days + 86_400,
@@ -299,7 +310,8 @@ async fn exec_function_rotates_end_to_end_and_again_with_the_stored_configuratio
     );
     let d = c.describe_secret().secret_id(&arn).send().await.expect("d");
     assert_eq!(
-        d.rotation_rules().and_then(|r| r.automatically_after_days()),
+        d.rotation_rules()
+            .and_then(|r| r.automatically_after_days()),
         Some(30),
         "the stored rules stay"
     );
@@ -340,7 +352,11 @@ async fn rotate_immediately_false_runs_test_secret_once_and_removes_its_pending_
         .send()
         .await
         .expect("RotateSecret");
-    assert_eq!(r.version_id(), None, "no rotation started, so no new version");
+    assert_eq!(
+        r.version_id(),
+        None,
+        "no rotation started, so no new version"
+    );
     wait_until(60, "the test run to finish", || async {
         !steps(work.path()).is_empty()
             && stages(&c, &arn)
@@ -355,7 +371,10 @@ async fn rotate_immediately_false_runs_test_secret_once_and_removes_its_pending_
     assert_eq!(ran.len(), 1, "only testSecret ran: {ran:?}");
     assert_eq!(ran[0].0, "testSecret");
     let (current_id, current) = current_password(&c, &arn).await;
-    assert_eq!((current_id.as_str(), current.as_str()), (v1.as_str(), "initial"));
+    assert_eq!(
+        (current_id.as_str(), current.as_str()),
+        (v1.as_str(), "initial")
+    );
     let d = c.describe_secret().secret_id(&arn).send().await.expect("d");
     assert_eq!(d.rotation_enabled(), Some(true));
     assert_eq!(d.last_rotated_date(), None, "nothing rotated yet");
@@ -370,7 +389,12 @@ async fn rotate_immediately_false_runs_test_secret_once_and_removes_its_pending_
 fn audit_events(srv: &common::Server, name: &str) -> Vec<serde_json::Value> {
     let out = Command::new("aws")
         .args(["cloudtrail", "lookup-events", "--output", "json"])
-        .args(["--region", common::REGION, "--endpoint-url", &srv.endpoint()])
+        .args([
+            "--region",
+            common::REGION,
+            "--endpoint-url",
+            &srv.endpoint(),
+        ])
         .args([
             "--lookup-attributes",
             &format!("AttributeKey=EventName,AttributeValue={name}"),
@@ -425,7 +449,10 @@ async fn failing_test_secret_keeps_awscurrent_is_visible_and_completes_after_rec
     // AWSCURRENT still names the old version; the pending version carries AWSPENDING, which
     // DescribeSecret shows.
     let (current_id, current) = current_password(&c, &arn).await;
-    assert_eq!((current_id.as_str(), current.as_str()), (v1.as_str(), "initial"));
+    assert_eq!(
+        (current_id.as_str(), current.as_str()),
+        (v1.as_str(), "initial")
+    );
     let st = stages(&c, &arn).await;
     assert_eq!(st.get(&token), Some(&vec!["AWSPENDING".to_owned()]));
     assert!(!steps(work.path()).iter().any(|(s, _)| s == "finishSecret"));
@@ -449,7 +476,10 @@ async fn failing_test_secret_keeps_awscurrent_is_visible_and_completes_after_rec
 
     // Recovery: the retry completes the same rotation.
     std::fs::remove_file(work.path().join("FAIL_testSecret")).expect("heal");
-    wait_until(60, "the rotation to complete", || rotated_to(&c, &arn, &token)).await;
+    wait_until(60, "the rotation to complete", || {
+        rotated_to(&c, &arn, &token)
+    })
+    .await;
     let (_, now_current) = current_password(&c, &arn).await;
     assert_eq!(service_password(work.path()), now_current);
     assert_eq!(
@@ -493,15 +523,24 @@ async fn server_killed_mid_rotation_resumes_after_restart() {
     let srv = start(dir.path());
     let c = common::client(&srv.endpoint());
     let (current_id, current) = current_password(&c, &arn).await;
-    assert_eq!((current_id.as_str(), current.as_str()), (v1.as_str(), "initial"));
+    assert_eq!(
+        (current_id.as_str(), current.as_str()),
+        (v1.as_str(), "initial")
+    );
     wait_until(60, "the resumed rotation", || rotated_to(&c, &arn, &token)).await;
     let ran = steps(work.path());
     let count = |step: &str| ran.iter().filter(|(s, _)| s == step).count();
     assert_eq!(count("createSecret"), 1, "{ran:?}");
     assert!(count("setSecret") >= 2, "setSecret was repeated: {ran:?}");
     assert_eq!(count("finishSecret"), 1, "{ran:?}");
-    assert!(ran.iter().all(|(_, t)| *t == token), "one rotation: {ran:?}");
-    assert_eq!(service_password(work.path()), current_password(&c, &arn).await.1);
+    assert!(
+        ran.iter().all(|(_, t)| *t == token),
+        "one rotation: {ran:?}"
+    );
+    assert_eq!(
+        service_password(work.path()),
+        current_password(&c, &arn).await.1
+    );
 }
 
 #[tokio::test]
@@ -527,7 +566,8 @@ async fn step_credentials_reach_only_the_secret_being_rotated() {
 c=boto3.client(\"secretsmanager\",endpoint_url=os.environ[\"SECRETS_MANAGER_ENDPOINT\"])\n\
 try:\n  c.get_secret_value(SecretId=\"{other}\"); r=\"READ\"\n\
 except Exception as e: r=e.response[\"Error\"][\"Code\"]\n\
-open(\"{}\",\"w\").write(r+\" \"+os.environ[\"AWS_ACCESS_KEY_ID\"][:4])\n\
+leak=[k for k in os.environ if k.startswith(\"COFRE\")]\n\
+open(\"{}\",\"w\").write(r+\" \"+os.environ[\"AWS_ACCESS_KEY_ID\"][:4]+(\" LEAK\" if leak else \" CLEAN\"))\n\
 sys.exit(1)'",
         probe.display()
     );
@@ -559,8 +599,9 @@ sys.exit(1)'",
     tokio::time::sleep(Duration::from_millis(300)).await;
     let out = std::fs::read_to_string(&probe).expect("probe");
     assert_eq!(
-        out, "AccessDeniedException ASIA",
-        "temporary (ASIA) credentials that can't read another secret"
+        out, "AccessDeniedException ASIA CLEAN",
+        "temporary (ASIA) credentials that can't read another secret, and none of the \
+         server's COFRE_* environment (the harness sets COFRE_ROOT_SECRET_ACCESS_KEY)"
     );
 }
 

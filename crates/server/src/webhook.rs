@@ -37,7 +37,10 @@ async fn exchange(url: &str, headers: Vec<(String, String)>, body: Vec<u8>) -> R
         .authority()
         .cloned()
         .ok_or_else(|| format!("{url}: no host"))?;
-    let host = authority.host().trim_start_matches('[').trim_end_matches(']');
+    let host = authority
+        .host()
+        .trim_start_matches('[')
+        .trim_end_matches(']');
     let port = authority.port_u16().unwrap_or(80);
     let stream = tokio::net::TcpStream::connect((host, port))
         .await

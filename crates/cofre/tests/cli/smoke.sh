@@ -391,10 +391,10 @@ expect_err ResourceNotFoundException "get-secret-value after a forced deletion f
 expect_err ResourceNotFoundException "restore-secret after a forced deletion fails" restore-secret --secret-id "$SD"
 expect_ok "the name is free again after a forced deletion" create-secret --name "$SD" --secret-string "again"
 
-echo "# --- operations Cofre does not implement"
-expect_err InvalidRequestException "rotate-secret is refused" rotate-secret --secret-id "$S1"
-stderr_has "... saying Cofre does not support it" "does not support"
-expect_err InvalidRequestException "cancel-rotate-secret is refused" cancel-rotate-secret --secret-id "$S1"
+echo "# --- rotation without a rotation function"
+expect_err InvalidRequestException "rotate-secret without a function is refused" rotate-secret --secret-id "$S1"
+stderr_has "... saying no function is associated" "No Lambda rotation function ARN is associated with this secret."
+expect_ok "cancel-rotate-secret with nothing to cancel" cancel-rotate-secret --secret-id "$S1"
 
 trap - ERR
 echo "$PASS passed, $FAIL failed"

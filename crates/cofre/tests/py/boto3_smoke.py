@@ -235,10 +235,10 @@ def main():
                        sm.put_secret_value, SecretId=PFX + "/missing", SecretString=secret_marker)
     if err is not None:
         check("... and the error does not echo the value", secret_marker not in str(err.response), err.response)
-    err = expect_error("rotate_secret is not supported", "InvalidRequestException",
+    err = expect_error("rotate_secret without a rotation function", "InvalidRequestException",
                        sm.rotate_secret, SecretId=name)
     if err is not None:
-        check("... saying so", "does not support" in err.response["Error"].get("Message", ""), err)
+        check("... saying so", "No Lambda rotation function" in err.response["Error"].get("Message", ""), err)
 
     # --- secret without a value ----------------------------------------------------------
     empty = attempt("create_secret without a value", sm.create_secret, Name=PFX + "-empty")

@@ -6,7 +6,9 @@
 //! - `exec`: `sh -c <command>` with the Lambda event JSON
 //!   (`{"Step","SecretId","ClientRequestToken","RotationToken"}`) on stdin and
 //!   `SECRETS_MANAGER_ENDPOINT`, `AWS_ENDPOINT_URL`, `AWS_REGION`, `AWS_DEFAULT_REGION` and the
-//!   step's temporary credentials in the environment. A non-zero exit, a timeout (the child is
+//!   step's temporary credentials in an otherwise empty environment (but `PATH`, `HOME`,
+//!   `LANG`, `LC_ALL`, `TMPDIR`, `USER`, `TZ`): nothing of the server's own environment, such
+//!   as `COFRE_ROOT_KEY`, reaches it. A non-zero exit, a timeout (the child is
 //!   killed) or a failure to start is a failed step. What it prints is not kept or logged
 //!   (it may be anything, secrets included); the failure names the exit status.
 //! - `webhook`: a POST of the same event with `X-Cofre-Timestamp` and
@@ -31,6 +33,10 @@ use super::scope::StepScope;
 use super::StepName;
 use crate::secrets::model::AWSPENDING;
 use crate::secrets::Service;
+
+/// The variables of the server's environment an exec function inherits; everything else is
+/// withheld.
+const INHERITED_ENV: [&str; 7] = ["PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "USER", "TZ"];
 
 /// The event a rotation function receives.
 #[derive(Serialize, Debug)]
@@ -146,8 +152,14 @@ impl Service {
                     .stdout(std::process::Stdio::piped())
                     .stderr(std::process::Stdio::piped())
                     .kill_on_drop(true)
-                    .env_remove("AWS_PROFILE")
-                    .env_remove("AWS_DEFAULT_PROFILE")
+                    // The server's environment may hold its root key or root credentials
+                    // (COFRE_ROOT_KEY, ...): the function gets only what it needs.
+                    .env_clear()
+                    .envs(
+                        std::env::vars_os().filter(|(k, _)| {
+                            INHERITED_ENV.iter().any(|name| k.as_os_str() == *name)
+                        }),
+                    )
                     .env("SECRETS_MANAGER_ENDPOINT", &endpoint)
                     .env("AWS_ENDPOINT_URL", &endpoint)
                     .env("AWS_REGION", call.region)
