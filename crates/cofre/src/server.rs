@@ -44,6 +44,25 @@ pub struct ServerArgs {
     /// Secret rotation.
     #[command(flatten)]
     rotation: RotationArgs,
+    /// Connection and request-rate limits.
+    #[command(flatten)]
+    limits: LimitArgs,
+}
+
+/// Resource limits.
+#[derive(Debug, clap::Args)]
+struct LimitArgs {
+    /// Most connections open at once; one more is answered 503 ServiceUnavailableException
+    /// and closed.
+    #[arg(long, default_value_t = 4096)]
+    max_connections: usize,
+    /// Requests per second allowed per access key (sustained); above it requests are
+    /// answered 400 ThrottlingException "Rate exceeded". 0 turns the limit off.
+    #[arg(long, default_value_t = 0.0)]
+    rate_limit: f64,
+    /// Requests per access key allowed in a burst (default: the --rate-limit figure).
+    #[arg(long)]
+    rate_limit_burst: Option<f64>,
 }
 
 /// Tunables of the rotation engine.
@@ -243,7 +262,21 @@ pub async fn run(args: ServerArgs) -> Result<(), StartError> {
     let app = Arc::new(App {
         service,
         auth,
-        limits: Limits::default(),
+        limits: Limits {
+            max_connections: args.limits.max_connections,
+            ..Limits::default()
+        },
+        throttle: cofre_server::throttle::Throttle::new((args.limits.rate_limit > 0.0).then(
+            || {
+                cofre_server::throttle::RateLimit {
+                    per_second: args.limits.rate_limit,
+                    burst: args
+                        .limits
+                        .rate_limit_burst
+                        .unwrap_or(args.limits.rate_limit),
+                }
+            },
+        )),
     });
     cofre_server::run(listener, app, wait_for(stop_rx)).await;
     let _ = sweeper.await;

@@ -47,6 +47,7 @@ impl Harness {
             service: svc.clone(),
             auth: AuthMode::SigV4,
             limits: Limits::default(),
+            throttle: Default::default(),
         });
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         tokio::spawn(cofre_server::run(listener, app, async {

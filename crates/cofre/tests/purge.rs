@@ -49,6 +49,7 @@ async fn sweeper_purges_after_the_recovery_window() {
         service: svc.clone(),
         auth: AuthMode::SigV4,
         limits: Limits::default(),
+        throttle: Default::default(),
     });
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(cofre_server::run(listener, app, async {

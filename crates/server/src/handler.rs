@@ -260,6 +260,13 @@ async fn handle_inner(
         Err(e) => return fail(e),
     };
     log.access_key_id = Some(who.access_key_id.clone());
+    if !app.throttle.allow(&who.access_key_id) {
+        return fail(AuthError {
+            code: "ThrottlingException",
+            status: 400,
+            message: "Rate exceeded".into(),
+        });
+    }
     let ctx = context(&who, remote, request_id);
     if let Some(a) = log.audit.as_mut() {
         a.ctx = Some(ctx.clone());

@@ -20,6 +20,7 @@ pub mod audit_http;
 pub mod auth;
 pub mod handler;
 pub mod ops;
+pub mod throttle;
 pub mod webhook;
 
 use std::future::Future;
@@ -57,6 +58,8 @@ pub struct Limits {
     pub body_timeout: Duration,
     /// How long shutdown waits for requests in flight.
     pub drain_timeout: Duration,
+    /// Most connections open at once; one more is answered 503 and closed.
+    pub max_connections: usize,
 }
 
 impl Default for Limits {
@@ -68,6 +71,7 @@ impl Default for Limits {
             header_timeout: Duration::from_secs(30),
             body_timeout: Duration::from_secs(30),
             drain_timeout: Duration::from_secs(30),
+            max_connections: 4096,
         }
     }
 }
@@ -81,6 +85,8 @@ pub struct App {
     pub auth: AuthMode,
     /// HTTP limits.
     pub limits: Limits,
+    /// Per-access-key rate limiting (`Throttle::default()`: none).
+    pub throttle: throttle::Throttle,
 }
 
 /// Serves `listener` until `shutdown` resolves, then stops accepting and drains requests in
@@ -88,6 +94,9 @@ pub struct App {
 pub async fn run(listener: TcpListener, app: Arc<App>, shutdown: impl Future<Output = ()>) {
     tokio::pin!(shutdown);
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let permits = Arc::new(tokio::sync::Semaphore::new(
+        app.limits.max_connections.max(1),
+    ));
     loop {
         let (stream, remote) = tokio::select! {
             _ = &mut shutdown => break,
@@ -102,6 +111,10 @@ pub async fn run(listener: TcpListener, app: Arc<App>, shutdown: impl Future<Out
             },
         };
         let _ = stream.set_nodelay(true);
+        let Ok(permit) = permits.clone().try_acquire_owned() else {
+            tokio::spawn(refuse_connection(stream));
+            continue;
+        };
         let conn_app = app.clone();
         let svc = service_fn(move |req| {
             let app = conn_app.clone();
@@ -116,6 +129,7 @@ pub async fn run(listener: TcpListener, app: Arc<App>, shutdown: impl Future<Out
             if let Err(e) = conn.await {
                 tracing::debug!(error = %e, %remote, "connection ended with an error");
             }
+            drop(permit);
         });
     }
     drop(listener);
@@ -123,6 +137,22 @@ pub async fn run(listener: TcpListener, app: Arc<App>, shutdown: impl Future<Out
         _ = graceful.shutdown() => tracing::info!("all connections drained"),
         _ = tokio::time::sleep(app.limits.drain_timeout) => tracing::warn!("drain timed out; closing remaining connections"),
     }
+}
+
+/// The answer to a connection over `Limits::max_connections`: a 503 in awsJson's shape,
+/// then close, without reading the request.
+async fn refuse_connection(mut stream: tokio::net::TcpStream) {
+    use tokio::io::AsyncWriteExt;
+    const BODY: &str = r#"{"__type":"ServiceUnavailableException","message":"The server has too many open connections; retry later."}"#;
+    let answer = format!(
+        "HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/x-amz-json-1.1\r\nx-amzn-errortype: ServiceUnavailableException\r\nretry-after: 1\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{BODY}",
+        BODY.len()
+    );
+    let _ = tokio::time::timeout(Duration::from_secs(5), async {
+        let _ = stream.write_all(answer.as_bytes()).await;
+        let _ = stream.shutdown().await;
+    })
+    .await;
 }
 
 /// The address a listener is bound to, for logs and tests.
