@@ -187,7 +187,7 @@ async fn create_errors_and_idempotency() {
         .send()
         .await
         .unwrap_err();
-    assert_eq!(code(&e), "InvalidParameterException");
+    assert_eq!(code(&e), "ValidationException");
     let e = c
         .create_secret()
         .name("both")

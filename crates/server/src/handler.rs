@@ -255,6 +255,13 @@ async fn handle_inner(
         headers: &headers,
         body: &body,
     };
+    if parts.headers.get_all(http::header::AUTHORIZATION).iter().count() > 1 {
+        return fail(AuthError {
+            code: "IncompleteSignatureException",
+            status: 400,
+            message: "The request carries more than one Authorization header.".into(),
+        });
+    }
     let who = match authenticate(app, &sig_parts, service.signing_name()).await {
         Ok(w) => w,
         Err(e) => return fail(e),
@@ -480,10 +487,35 @@ fn json_operation<O>(
         .headers
         .get("x-amz-target")
         .and_then(|v| v.to_str().ok());
-    match (&parts.method, parts.uri.path(), target.and_then(parse)) {
-        (&Method::POST, "/", Some(op)) => Ok(op),
+    // As AWS's awsJson front end: another method, or a body that is not JSON, names no
+    // operation at all (404).
+    if parts.method != Method::POST || !json_content_type(parts) {
+        return Err(ApiError::from_parts(
+            "UnknownOperationException",
+            404,
+            String::new(),
+        ));
+    }
+    match (parts.uri.path(), target.and_then(parse)) {
+        ("/", Some(op)) => Ok(op),
         _ => Err(unknown_operation()),
     }
+}
+
+/// Whether the request says its body is JSON: `application/x-amz-json-1.0`/`-1.1` or
+/// `application/json`, in any case, with or without parameters.
+fn json_content_type(parts: &http::request::Parts) -> bool {
+    parts
+        .headers
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| {
+            let media = v.split(';').next().unwrap_or_default().trim();
+            ["application/x-amz-json-1.1", "application/x-amz-json-1.0", "application/json"]
+                .iter()
+                .any(|t| media.eq_ignore_ascii_case(t))
+        })
+        .unwrap_or(false)
 }
 
 /// An awsJson answer, refused unless the request was authorized.

@@ -25,6 +25,11 @@ impl Service {
         action: &str,
         mut keys: ContextKeys,
     ) -> Result<Secret, ApiError> {
+        // A SecretId that is not an ARN is a name, and must look like one (AWS checks this
+        // before anything else).
+        if !secret_id.starts_with("arn:") {
+            super::rules::check_name(secret_id)?;
+        }
         match self.find(ctx, secret_id).await? {
             Some(secret) => {
                 let mut secret_keys = keys.clone();

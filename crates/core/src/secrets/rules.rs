@@ -10,7 +10,8 @@ use crate::error::invalid_parameter;
 /// AWS allows at most 50 tags on a secret.
 pub const MAX_TAGS: usize = 50;
 
-/// Secret names: ASCII letters, digits and `/_+=.@-`.
+/// Secret names: ASCII letters, digits and `/_+=.@-`. AWS answers any other name, in
+/// CreateSecret and as a SecretId of any operation, with this ValidationException.
 pub fn check_name(name: &str) -> Result<(), ApiError> {
     let ok = name
         .bytes()
@@ -18,7 +19,8 @@ pub fn check_name(name: &str) -> Result<(), ApiError> {
     if ok {
         Ok(())
     } else {
-        Err(invalid_parameter(
+        Err(ApiError::new(
+            ErrorCode::ValidationException,
             "Invalid name. Must be a valid name containing alphanumeric characters, or any of the following: -/_+=.@!",
         ))
     }
