@@ -8,7 +8,8 @@ use std::time::Duration;
 use cofre_core::{Service, SystemClock};
 use cofre_crypto::RootKey;
 use cofre_server::{App, AuthMode, Limits};
-use cofre_store::{MemoryStore, SqliteStore, Store};
+use cofre_store::postgres::PgStoreOptions;
+use cofre_store::{MemoryStore, PgStore, SqliteStore, Store};
 use tokio::net::TcpListener;
 
 use crate::{bootstrap, seal};
@@ -28,6 +29,20 @@ pub struct ServerArgs {
     /// In-memory store, any credentials accepted. For local testing only.
     #[arg(long)]
     dev: bool,
+    /// Keep secrets in this PostgreSQL database (postgres://user[:password]@host[:port]/db)
+    /// instead of the embedded store in --data-dir, which still holds the root key and the
+    /// root credentials. Nodes sharing one database need the same root key. Also read from
+    /// env COFRE_STORE (keeps a password out of the process list).
+    #[arg(
+        long,
+        env = "COFRE_STORE",
+        hide_env_values = true,
+        conflicts_with = "dev"
+    )]
+    store: Option<String>,
+    /// Most connections this node opens to the --store database.
+    #[arg(long, default_value_t = 10)]
+    store_max_connections: u32,
     /// File holding the base64 root key (32 bytes). Also read from env COFRE_ROOT_KEY.
     #[arg(long)]
     root_key_file: Option<PathBuf>,
@@ -327,10 +342,22 @@ fn start_sinks(sinks: &SinkArgs, service: &Service) -> Result<(), StartError> {
     Ok(())
 }
 
-/// The service over the data dir's store, under `root` (checked against the store).
+/// The service over the `--store` database, else the data dir's embedded store, under `root`
+/// (checked against the store).
 async fn open_service(args: &ServerArgs, root: RootKey) -> Result<Arc<Service>, StartError> {
-    let store = SqliteStore::open(&args.data_dir.join(bootstrap::STORE_FILE))?;
-    let service = start_service(args, Arc::new(store), root).await?;
+    let store: Arc<dyn Store> = match &args.store {
+        Some(url) => {
+            let options = PgStoreOptions {
+                max_connections: args.store_max_connections,
+                ..PgStoreOptions::default()
+            };
+            Arc::new(PgStore::connect_with(url, &options).await?)
+        }
+        None => Arc::new(SqliteStore::open(
+            &args.data_dir.join(bootstrap::STORE_FILE),
+        )?),
+    };
+    let service = start_service(args, store, root).await?;
     bootstrap::root_credentials(&service, &args.data_dir, &args.account_id).await?;
     Ok(service)
 }

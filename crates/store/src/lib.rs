@@ -8,6 +8,9 @@
 //! - [`memory`] — [`MemoryStore`], a `Mutex` around ordinary maps (`cofre server --dev`).
 //! - [`sqlite`] — [`SqliteStore`], SQLite in WAL mode with `synchronous=FULL`, schema
 //!   managed by numbered migrations.
+//! - [`postgres`] — [`PgStore`], PostgreSQL through a sqlx pool: compare-and-swap as
+//!   conditional `UPDATE`s in `REPEATABLE READ` transactions, serialization failures retried,
+//!   migrations under an advisory lock (`cofre server --store postgres://...`).
 //! - [`conformance`] — one behavioural test suite, run unchanged against every backend
 //!   (see [`conformance_tests!`]).
 //!
@@ -34,10 +37,12 @@ use async_trait::async_trait;
 pub mod audit;
 pub mod conformance;
 pub mod memory;
+pub mod postgres;
 pub mod sqlite;
 
 pub use audit::{AuditAttribute, AuditDigestRow, AuditFilter, AuditRow};
 pub use memory::MemoryStore;
+pub use postgres::PgStore;
 pub use sqlite::{SqliteStore, SCHEMA_VERSION};
 
 /// The (account, region) partition every secret lives in.
