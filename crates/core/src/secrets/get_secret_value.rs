@@ -98,24 +98,35 @@ fn value_not_found(what: String) -> ApiError {
     )
 }
 
-/// Records the day of access, at most one write per secret per day (AWS reports
-/// LastAccessedDate at day resolution). A lost race is fine: someone else wrote it.
+/// Records the day of access, at most one write per secret and version per day (AWS reports
+/// LastAccessedDate at day resolution). A lost race is retried from a fresh read: the other
+/// writer may have been a put or a label move that recorded nothing about this read.
 async fn touch(svc: &Service, mut secret: Secret, version_id: &str) -> Result<(), ApiError> {
+    const ATTEMPTS: usize = 16;
     let today = day_start(svc.now_ms());
-    if secret.meta.last_accessed_day_ms == Some(today)
-        && secret
-            .version(version_id)
-            .and_then(|v| v.last_accessed_day_ms)
-            == Some(today)
-    {
-        return Ok(());
+    for _ in 0..ATTEMPTS {
+        if secret.meta.last_accessed_day_ms == Some(today)
+            && secret
+                .version(version_id)
+                .is_none_or(|v| v.last_accessed_day_ms == Some(today))
+        {
+            return Ok(());
+        }
+        secret.meta.last_accessed_day_ms = Some(today);
+        if let Some(v) = secret.meta.versions.iter_mut().find(|v| v.id == version_id) {
+            v.last_accessed_day_ms = Some(today);
+        }
+        match svc.commit(&secret, vec![], vec![]).await {
+            Ok(Committed::Done) => return Ok(()),
+            Ok(Committed::Retry) => match svc.load_by_arn(&secret.row.arn).await {
+                Ok(Some(fresh)) => secret = fresh,
+                // Gone, or unreadable: nothing left to record on.
+                Ok(None) => return Ok(()),
+                Err(e) => return Err(internal(format!("recording access date: {e}"))),
+            },
+            Err(e) => return Err(internal(format!("recording access date: {}", e.message))),
+        }
     }
-    secret.meta.last_accessed_day_ms = Some(today);
-    if let Some(v) = secret.meta.versions.iter_mut().find(|v| v.id == version_id) {
-        v.last_accessed_day_ms = Some(today);
-    }
-    match svc.commit(&secret, vec![], vec![]).await {
-        Ok(Committed::Done | Committed::Retry) => Ok(()),
-        Err(e) => Err(internal(format!("recording access date: {}", e.message))),
-    }
+    tracing::warn!(arn = %secret.row.arn, "access date not recorded: too much contention");
+    Ok(())
 }

@@ -55,8 +55,11 @@ use crate::error::internal;
 use crate::keys::Keyring;
 use model::Secret;
 
-/// How many times a write is retried after losing a compare-and-swap race.
-const MAX_WRITE_ATTEMPTS: usize = 16;
+/// How many times a write is retried after losing a compare-and-swap race (each loss is
+/// followed by a random pause of up to [`MAX_RETRY_PAUSE_US`], so contenders spread out).
+const MAX_WRITE_ATTEMPTS: usize = 64;
+/// The longest pause after a lost compare-and-swap, in microseconds.
+const MAX_RETRY_PAUSE_US: u64 = 4_000;
 
 /// The Secrets Manager service: domain logic over a [`Store`], a [`Keyring`] and the KMS
 /// keys of [`crate::kms::Kms`].
@@ -157,7 +160,12 @@ impl Service {
         };
         match self.store.write_secret(write).await {
             Ok(()) => Ok(Committed::Done),
-            Err(StoreError::Conflict) => Ok(Committed::Retry),
+            Err(StoreError::Conflict) => {
+                // Without a pause, writers that lost together collide again at once.
+                let pause = rand::random::<u64>() % MAX_RETRY_PAUSE_US;
+                tokio::time::sleep(std::time::Duration::from_micros(pause)).await;
+                Ok(Committed::Retry)
+            }
             Err(e) => Err(internal(e)),
         }
     }
