@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use cofre_core::{Service, SystemClock};
 use cofre_crypto::RootKey;
+use cofre_server::tls::TlsAcceptor;
 use cofre_server::{App, AuthMode, Limits};
 use cofre_store::postgres::PgStoreOptions;
 use cofre_store::{MemoryStore, PgStore, SqliteStore, Store};
@@ -62,7 +63,67 @@ pub struct ServerArgs {
     /// Connection and request-rate limits.
     #[command(flatten)]
     limits: LimitArgs,
+    /// HTTPS (boxed: it would otherwise tip `Command`'s variants over clippy's size lint).
+    #[command(flatten)]
+    tls: Box<TlsArgs>,
 }
+
+/// HTTPS on --listen (HTTP/2 or HTTP/1.1 by ALPN); without these flags, plain HTTP/1.1.
+#[derive(Debug, clap::Args)]
+struct TlsArgs {
+    /// Serve HTTPS with this PEM certificate chain (server certificate first); needs
+    /// --tls-key. On SIGHUP both files are read again: new connections get the new
+    /// certificate, open ones keep theirs, and a bad file keeps the old one (logged).
+    #[arg(long, requires = "tls_key", conflicts_with = "tls_self_signed")]
+    tls_cert: Option<PathBuf>,
+    /// The PEM private key (PKCS#8, PKCS#1 or SEC1) of --tls-cert.
+    #[arg(long, requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// FOR DEVELOPMENT ONLY: serve HTTPS with a CA and a localhost/127.0.0.1 certificate
+    /// generated at each start; the CA certificate is written to DATA_DIR/tls-ca.pem (trust
+    /// it with e.g. `aws --ca-bundle`) and the server certificate's SHA-256 fingerprint is
+    /// printed. Never for real use: the certificate changes at every restart.
+    #[arg(long)]
+    tls_self_signed: bool,
+}
+
+impl TlsArgs {
+    /// The TLS configuration the flags ask for (`None`: plain HTTP), with its SIGHUP reload
+    /// installed. Done before the port is announced so a SIGHUP never finds the default
+    /// (terminating) disposition.
+    fn start(&self, data_dir: &std::path::Path) -> Result<Option<TlsAcceptor>, StartError> {
+        use cofre_server::tls::ServerTls;
+        let tls = match (&self.tls_cert, &self.tls_key) {
+            (Some(cert), Some(key)) => ServerTls::from_files(cert, key)?,
+            _ if self.tls_self_signed => {
+                let (tls, generated) = ServerTls::self_signed()?;
+                std::fs::create_dir_all(data_dir)
+                    .map_err(|e| format!("cannot create data dir {}: {e}", data_dir.display()))?;
+                let ca_path = data_dir.join(TLS_CA_FILE);
+                std::fs::write(&ca_path, &generated.ca_pem)
+                    .map_err(|e| format!("cannot write {}: {e}", ca_path.display()))?;
+                tracing::warn!(
+                    ca = %ca_path.display(),
+                    "--tls-self-signed: development certificate; never use it for real secrets"
+                );
+                println!(
+                    "cofre TLS self-signed certificate SHA-256 fingerprint: {} (CA: {})",
+                    generated.fingerprint,
+                    ca_path.display()
+                );
+                tls
+            }
+            _ => return Ok(None),
+        };
+        let tls = Arc::new(tls);
+        tls.reload_on_sighup()?;
+        tracing::info!(fingerprint = %tls.fingerprint(), "serving HTTPS");
+        Ok(Some(tls.acceptor()))
+    }
+}
+
+/// Where `--tls-self-signed` writes its CA certificate, in the data dir.
+pub const TLS_CA_FILE: &str = "tls-ca.pem";
 
 /// Resource limits.
 #[derive(Debug, clap::Args)]
@@ -196,6 +257,8 @@ pub async fn run(args: ServerArgs) -> Result<(), StartError> {
         let _ = stop_tx.send(true);
     });
 
+    let tls = args.tls.start(&args.data_dir)?;
+
     let (service, auth, listener) = if args.dev {
         tracing::warn!("==================================================================");
         tracing::warn!("DEV MODE: in-memory store, ANY credentials accepted, nothing kept.");
@@ -293,7 +356,7 @@ pub async fn run(args: ServerArgs) -> Result<(), StartError> {
             },
         )),
     });
-    cofre_server::run(listener, app, wait_for(stop_rx)).await;
+    cofre_server::run_with_tls(listener, app, tls, wait_for(stop_rx)).await;
     let _ = sweeper.await;
     rotation.abort();
     // After the drain: write what is queued and sign the final digest.

@@ -96,6 +96,7 @@ pub async fn handle(
     app: &App,
     req: Request<Incoming>,
     remote: SocketAddr,
+    secure_transport: bool,
 ) -> Response<Full<Bytes>> {
     if ops::is_ops_path(req.method(), req.uri().path()) {
         return ops::handle(app, req.uri().path()).await;
@@ -103,7 +104,7 @@ pub async fn handle(
     let started = Instant::now();
     let request_id = uuid::Uuid::new_v4().to_string();
     let mut log = LogFields::default();
-    let reply = handle_inner(app, req, remote, &request_id, &mut log).await;
+    let reply = handle_inner(app, req, remote, secure_transport, &request_id, &mut log).await;
     let reply = record_audit(app, &log, reply, remote, &request_id).await;
     let (status, body, content_type, error_type) = match reply {
         Reply::Json(Ok(body)) => (StatusCode::OK, body, JSON_CONTENT_TYPE, None),
@@ -218,6 +219,7 @@ async fn handle_inner(
     app: &App,
     req: Request<Incoming>,
     remote: SocketAddr,
+    secure_transport: bool,
     request_id: &str,
     log: &mut LogFields,
 ) -> Reply {
@@ -274,7 +276,7 @@ async fn handle_inner(
             message: "Rate exceeded".into(),
         });
     }
-    let ctx = context(&who, remote, request_id);
+    let ctx = context(&who, remote, secure_transport, request_id);
     if let Some(a) = log.audit.as_mut() {
         a.ctx = Some(ctx.clone());
     }
@@ -544,7 +546,13 @@ fn guard_authorized<E>(
     }
 }
 
-fn context(who: &Authenticated, remote: SocketAddr, request_id: &str) -> Context {
+/// `secure_transport`: the request came over TLS (`aws:SecureTransport`).
+fn context(
+    who: &Authenticated,
+    remote: SocketAddr,
+    secure_transport: bool,
+    request_id: &str,
+) -> Context {
     Context {
         account_id: who.principal.account_id.clone(),
         region: who.region.clone(),
@@ -552,7 +560,7 @@ fn context(who: &Authenticated, remote: SocketAddr, request_id: &str) -> Context
         access_key_id: who.access_key_id.clone(),
         principal_arn: who.principal.arn.clone(),
         source_ip: Some(remote.ip()),
-        secure_transport: false,
+        secure_transport,
         caller: caller_of(&who.principal),
         authorized: Default::default(),
     }
