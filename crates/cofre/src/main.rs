@@ -8,6 +8,7 @@
 mod admin;
 mod audit_cmd;
 mod audit_query;
+mod backup;
 mod bootstrap;
 mod operator;
 mod seal;
@@ -33,6 +34,12 @@ enum Command {
     Operator(operator::OperatorArgs),
     /// Work on a data dir's audit trail (`verify`).
     Audit(audit_cmd::AuditArgs),
+    /// Write a consistent copy of the store (online; stays encrypted; NOT the root key).
+    Backup(backup::BackupArgs),
+    /// Load a backup into an empty data dir or database (needs the original root key).
+    Restore(backup::RestoreArgs),
+    /// Copy the whole store between backends (data dir or postgres://) and verify it.
+    Migrate(backup::MigrateArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -60,6 +67,9 @@ fn main() -> std::process::ExitCode {
             Command::Admin(args) => admin::run(args).await,
             Command::Operator(args) => operator::run(args).await,
             Command::Audit(args) => audit_cmd::run(args).await,
+            Command::Backup(args) => backup::backup(args).await,
+            Command::Restore(args) => backup::restore(args).await,
+            Command::Migrate(args) => backup::migrate(args).await,
         }
     });
     match result {

@@ -18,8 +18,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::Poll;
 
 use crate::{
-    AuditAttribute, AuditDigestRow, AuditFilter, AuditRow, Scope, SecretRow, SecretWrite,
-    SqliteStore, Store, StoreError,
+    AuditAttribute, AuditDigestRow, AuditFilter, AuditRow, Scope, SecretRow, SecretWrite, Snapshot,
+    SqliteStore, Store, StoreError, RESTORE_TARGET_NOT_EMPTY,
 };
 
 /// Defines one `#[tokio::test]` per conformance case. `$make` is evaluated afresh for
@@ -49,7 +49,14 @@ macro_rules! conformance_tests {
             audit_append_is_contiguous,
             audit_lookup_filters_and_pages,
             audit_digests_round_trip,
+            snapshot_holds_everything,
         );
+        #[tokio::test]
+        async fn snapshot_restore_round_trip() {
+            let source = $make;
+            let target = $make;
+            $crate::conformance::snapshot_restore_round_trip(&*source, &*target).await;
+        }
     };
     (@cases $make:expr; $($case:ident),* $(,)?) => {
         $(
@@ -87,6 +94,7 @@ pub async fn run_all(store: &dyn Store) {
     audit_append_is_contiguous(store).await;
     audit_lookup_filters_and_pages(store).await;
     audit_digests_round_trip(store).await;
+    snapshot_holds_everything(store).await;
 }
 
 // ---- helpers ---------------------------------------------------------------------
@@ -1102,4 +1110,184 @@ pub async fn audit_digests_round_trip(store: &dyn Store) {
         .filter(|d| d.last_seq > 9_000_000)
         .collect();
     assert_eq!(found, vec![digest(1, 1), digest(2, 7)]);
+}
+
+// ---- snapshots -----------------------------------------------------------------------
+
+/// Writes a little of everything under `account`: two secrets (one with two versions, one
+/// scheduled for deletion), key/value entries, two audit records and a digest.
+async fn populate(store: &dyn Store, account: &str) {
+    let sc = scope(account);
+    let mut a = row(&sc, &format!("{account}-uid-a"), "alpha");
+    must_write(
+        store,
+        SecretWrite {
+            put_versions: vec![("v1".to_owned(), b"sealed-1".to_vec())],
+            ..create(a.clone())
+        },
+    )
+    .await;
+    must_write(
+        store,
+        SecretWrite {
+            put_versions: vec![("v2".to_owned(), b"sealed-2".to_vec())],
+            ..update(a.clone())
+        },
+    )
+    .await;
+    a.revision += 1;
+    let mut b = row(&sc, &format!("{account}-uid-b"), "beta");
+    b.purge_at_ms = Some(42);
+    must_write(store, create(b)).await;
+    for (key, value) in [("k1", "one"), ("k2", "two")] {
+        store
+            .kv_put(&format!("{account}-ns"), key, value.as_bytes().to_vec())
+            .await
+            .expect("kv_put");
+    }
+    let tail = audit_tail(store).await;
+    store
+        .audit_append(vec![
+            snap_audit_row(tail + 1, account, "CreateSecret"),
+            snap_audit_row(tail + 2, account, "GetSecretValue"),
+        ])
+        .await
+        .expect("audit_append");
+    store
+        .audit_put_digest(AuditDigestRow {
+            last_seq: tail + 2,
+            last_hash: vec![9; 32],
+            time_ms: 3,
+            signature: vec![8; 64],
+        })
+        .await
+        .expect("digest");
+}
+
+/// An audit record at any `seq` (`audit_row`'s hashes overflow at seq 255).
+fn snap_audit_row(seq: u64, account: &str, name: &str) -> AuditRow {
+    AuditRow {
+        seq,
+        event_id: format!("ev-{account}-{seq}"),
+        prev_hash: seq.to_be_bytes().repeat(4),
+        hash: (seq + 1).to_be_bytes().repeat(4),
+        ..audit_row(1, account, name, 7)
+    }
+}
+
+async fn must_snapshot(store: &dyn Store) -> Snapshot {
+    store.snapshot().await.expect("snapshot")
+}
+
+/// A snapshot holds every row of every kind, in every scope and namespace, in the
+/// documented order; restoring into a store that holds anything is refused and changes
+/// nothing.
+pub async fn snapshot_holds_everything(store: &dyn Store) {
+    populate(store, "snap-one").await;
+    populate(store, "snap-two").await;
+    let snap = must_snapshot(store).await;
+
+    let mut sorted = snap.clone();
+    sorted.sort();
+    assert_eq!(snap, sorted, "snapshot lists are in the documented order");
+    for account in ["snap-one", "snap-two"] {
+        for listed in store.list_secrets(&scope(account)).await.expect("list") {
+            assert!(
+                snap.secrets.contains(&listed),
+                "secret {} in snapshot",
+                listed.uid
+            );
+        }
+        let uid = format!("{account}-uid-a");
+        for (v, blob) in [("v1", &b"sealed-1"[..]), ("v2", &b"sealed-2"[..])] {
+            assert!(
+                snap.versions
+                    .iter()
+                    .any(|(u, id, b)| *u == uid && id == v && b.as_slice() == blob),
+                "version {v} of {uid} in snapshot"
+            );
+        }
+        for (key, value) in store.kv_list(&format!("{account}-ns")).await.expect("kv") {
+            assert!(snap
+                .kv
+                .iter()
+                .any(|(ns, k, val)| *ns == format!("{account}-ns") && *k == key && *val == value));
+        }
+    }
+    let trail = store.audit_scan(0, usize::MAX).await.expect("scan");
+    assert_eq!(snap.audit, trail, "the whole audit trail");
+    assert_eq!(
+        snap.digests,
+        store.audit_digests().await.expect("digests"),
+        "every digest"
+    );
+
+    let refused = store.restore(snap.clone()).await;
+    assert_eq!(
+        refused,
+        Err(StoreError::Backend(RESTORE_TARGET_NOT_EMPTY.to_owned())),
+        "restore into a non-empty store"
+    );
+    assert_eq!(
+        must_snapshot(store).await,
+        snap,
+        "refused restore changed nothing"
+    );
+}
+
+/// A snapshot restored into an empty store reads back identically, and the restored store
+/// takes ordinary writes afterwards; a malformed snapshot is refused whole.
+pub async fn snapshot_restore_round_trip(source: &dyn Store, target: &dyn Store) {
+    assert!(
+        must_snapshot(target).await.is_empty(),
+        "fresh store is empty"
+    );
+    let mut broken = Snapshot::default();
+    broken.audit.push(audit_row(5, "rt", "CreateSecret", 1));
+    broken
+        .kv
+        .push(("rt-ns".to_owned(), "k".to_owned(), b"v".to_vec()));
+    assert!(
+        target.restore(broken).await.is_err(),
+        "audit not starting at 1"
+    );
+    assert!(
+        must_snapshot(target).await.is_empty(),
+        "refused restore wrote nothing"
+    );
+
+    populate(source, "rt-one").await;
+    populate(source, "rt-two").await;
+    let snap = must_snapshot(source).await;
+    target.restore(snap.clone()).await.expect("restore");
+    assert_eq!(must_snapshot(target).await, snap, "read back identically");
+
+    // Point reads see restored rows; writes continue from the restored state.
+    let sc = scope("rt-one");
+    let a = must_get(target, &sc, "alpha").await;
+    assert_eq!(a.revision, 2);
+    assert_eq!(
+        version(target, &a.uid, "v1").await.as_deref(),
+        Some(&b"sealed-1"[..])
+    );
+    assert_eq!(
+        target
+            .kv_get("rt-two-ns", "k2")
+            .await
+            .expect("kv_get")
+            .as_deref(),
+        Some(&b"two"[..])
+    );
+    must_write(target, update(a)).await;
+    let tail = audit_tail(target).await;
+    assert_eq!(Some(tail), snap.audit.last().map(|r| r.seq));
+    target
+        .audit_append(vec![snap_audit_row(tail + 1, "rt-one", "PutSecretValue")])
+        .await
+        .expect("append after restore");
+    assert_eq!(
+        target.restore(snap).await,
+        Err(StoreError::Backend(RESTORE_TARGET_NOT_EMPTY.to_owned())),
+        "second restore refused"
+    );
 }

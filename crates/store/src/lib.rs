@@ -107,6 +107,49 @@ pub struct SecretWrite {
     pub drop_versions: Vec<String>,
 }
 
+/// Everything a store holds, read in one consistent snapshot (see [`Store::snapshot`]).
+///
+/// Values are exactly as stored: version blobs and key/value values stay sealed, and the root
+/// key that opens them is never in a store, so neither is it here.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Snapshot {
+    /// Every secret row, in every scope, ordered by `uid`.
+    pub secrets: Vec<SecretRow>,
+    /// Every version blob as (secret uid, version id, blob), ordered by (uid, version id).
+    pub versions: Vec<(String, String, Vec<u8>)>,
+    /// Every key/value entry as (namespace, key, value), ordered by (namespace, key).
+    pub kv: Vec<(String, String, Vec<u8>)>,
+    /// The whole audit trail, ascending by `seq`.
+    pub audit: Vec<AuditRow>,
+    /// Every signed audit digest, ascending by `last_seq`.
+    pub digests: Vec<AuditDigestRow>,
+}
+
+impl Snapshot {
+    /// Whether the snapshot holds nothing at all.
+    pub fn is_empty(&self) -> bool {
+        self.secrets.is_empty()
+            && self.versions.is_empty()
+            && self.kv.is_empty()
+            && self.audit.is_empty()
+            && self.digests.is_empty()
+    }
+
+    /// Orders every list as [`Store::snapshot`] promises, whatever order it was built in.
+    pub fn sort(&mut self) {
+        self.secrets.sort_by(|a, b| a.uid.cmp(&b.uid));
+        self.versions
+            .sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
+        self.kv.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
+        self.audit.sort_by_key(|r| r.seq);
+        self.digests.sort_by_key(|d| d.last_seq);
+    }
+}
+
+/// The message [`Store::restore`] fails with when the target already holds data.
+pub const RESTORE_TARGET_NOT_EMPTY: &str =
+    "restore target is not empty: restore only into an empty data dir or database";
+
 /// Errors from a [`Store`].
 #[derive(thiserror::Error, Debug, Clone, PartialEq, Eq)]
 pub enum StoreError {
@@ -218,6 +261,28 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
 
     /// All signed digests, ascending by `last_seq`.
     async fn audit_digests(&self) -> Result<Vec<AuditDigestRow>, StoreError>;
+
+    /// Everything in the store, read inside ONE read transaction, so the copy is
+    /// consistent (an online backup: concurrent writes are either wholly in it or not at
+    /// all). Lists are ordered as [`Snapshot`] documents. Holds the whole store in memory.
+    ///
+    /// The default fails: a backend that cannot enumerate consistently does not pretend to.
+    async fn snapshot(&self) -> Result<Snapshot, StoreError> {
+        Err(StoreError::Backend(
+            "this store cannot take snapshots".to_owned(),
+        ))
+    }
+
+    /// Loads `snapshot` into an EMPTY store, atomically: on any error nothing is written.
+    /// Fails with [`StoreError::Backend`] ([`RESTORE_TARGET_NOT_EMPTY`]) if the store
+    /// holds any secret, key/value entry, audit record or digest. Rows are written as
+    /// given (revisions, uids, audit hashes unchanged), so the audit chain still verifies.
+    async fn restore(&self, snapshot: Snapshot) -> Result<(), StoreError> {
+        let _ = snapshot;
+        Err(StoreError::Backend(
+            "this store cannot restore snapshots".to_owned(),
+        ))
+    }
 }
 
 /// Checks the parts of a [`SecretWrite`] that do not depend on stored state, so both

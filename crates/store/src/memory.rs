@@ -11,8 +11,8 @@ use async_trait::async_trait;
 
 use crate::audit::check_contiguous;
 use crate::{
-    validate_write, AuditDigestRow, AuditFilter, AuditRow, Scope, SecretRow, SecretWrite, Store,
-    StoreError,
+    validate_write, AuditDigestRow, AuditFilter, AuditRow, Scope, SecretRow, SecretWrite, Snapshot,
+    Store, StoreError, RESTORE_TARGET_NOT_EMPTY,
 };
 
 /// An in-memory [`Store`]. Cheap to create; contents vanish on drop.
@@ -313,5 +313,73 @@ impl Store for MemoryStore {
 
     async fn audit_digests(&self) -> Result<Vec<AuditDigestRow>, StoreError> {
         Ok(self.lock()?.digests.values().cloned().collect())
+    }
+
+    async fn snapshot(&self) -> Result<Snapshot, StoreError> {
+        // One lock: nothing can change while the copy is taken.
+        let inner = self.lock()?;
+        let mut snapshot = Snapshot {
+            secrets: inner.rows.values().cloned().collect(),
+            versions: inner
+                .versions
+                .iter()
+                .flat_map(|(uid, versions)| {
+                    versions
+                        .iter()
+                        .map(|(id, blob)| (uid.clone(), id.clone(), blob.clone()))
+                })
+                .collect(),
+            kv: inner
+                .kv
+                .iter()
+                .map(|((ns, key), value)| (ns.clone(), key.clone(), value.clone()))
+                .collect(),
+            audit: inner.audit.clone(),
+            digests: inner.digests.values().cloned().collect(),
+        };
+        snapshot.sort();
+        Ok(snapshot)
+    }
+
+    async fn restore(&self, snapshot: Snapshot) -> Result<(), StoreError> {
+        // Build the new contents aside with the ordinary write path (same checks as any
+        // create), and swap them in only if everything was accepted.
+        let mut fresh = Inner::default();
+        let mut versions: HashMap<String, Vec<(String, Vec<u8>)>> = HashMap::new();
+        for (uid, id, blob) in snapshot.versions {
+            versions.entry(uid).or_default().push((id, blob));
+        }
+        for row in snapshot.secrets {
+            let put_versions = versions.remove(&row.uid).unwrap_or_default();
+            fresh.write(SecretWrite {
+                row,
+                expected_revision: None,
+                put_versions,
+                drop_versions: Vec::new(),
+            })?;
+        }
+        if !versions.is_empty() {
+            return Err(StoreError::Backend(
+                "snapshot holds versions of a secret it does not hold".to_owned(),
+            ));
+        }
+        for (ns, key, value) in snapshot.kv {
+            fresh.kv.insert((ns, key), value);
+        }
+        check_contiguous(None, &snapshot.audit)?;
+        fresh.audit = snapshot.audit;
+        for digest in snapshot.digests {
+            fresh.digests.insert(digest.last_seq, digest);
+        }
+        let mut inner = self.lock()?;
+        if !(inner.rows.is_empty()
+            && inner.kv.is_empty()
+            && inner.audit.is_empty()
+            && inner.digests.is_empty())
+        {
+            return Err(StoreError::Backend(RESTORE_TARGET_NOT_EMPTY.to_owned()));
+        }
+        *inner = fresh;
+        Ok(())
     }
 }

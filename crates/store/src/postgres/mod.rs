@@ -65,7 +65,7 @@ use sqlx::{Connection as _, Postgres, QueryBuilder, Row as _};
 use crate::audit::check_contiguous;
 use crate::{
     validate_write, AuditAttribute, AuditDigestRow, AuditFilter, AuditRow, Scope, SecretRow,
-    SecretWrite, Store, StoreError,
+    SecretWrite, Snapshot, Store, StoreError, RESTORE_TARGET_NOT_EMPTY,
 };
 use migrate::ROW_FORMAT;
 pub use migrate::SCHEMA_VERSION;
@@ -482,16 +482,6 @@ const AUDIT_INSERT_COLUMNS: &str = "seq, event_id, event_time_ms, event_name, ev
      read_only, access_key_id, username, recipient_account, resources, record, prev_hash, hash";
 
 async fn audit_append_tx(pool: &PgPool, rows: &[AuditRow]) -> Result<(), OpError> {
-    // Everything that can fail without the database, first.
-    let prepared = rows
-        .iter()
-        .map(|row| {
-            let resources = serde_json::to_string(&row.resources)
-                .map_err(|e| invalid(&format!("audit resources: {e}")))?;
-            Ok((to_i64(row.seq)?, resources, row))
-        })
-        .collect::<Result<Vec<_>, OpError>>()?;
-
     let mut tx = pool.begin_with(BEGIN_REPEATABLE_READ).await?;
     let last: Option<i64> = sqlx::query("SELECT max(seq) FROM audit_events")
         .fetch_one(&mut *tx)
@@ -500,6 +490,24 @@ async fn audit_append_tx(pool: &PgPool, rows: &[AuditRow]) -> Result<(), OpError
     check_contiguous(last.map(to_u64).transpose()?, rows)?;
     // If another node appended since our snapshot, these rows collide with its rows on the
     // primary key (or the commit fails to serialize): either way, a conflict.
+    insert_audit(&mut tx, rows).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Inserts audit rows as given, in chunks (the caller checked they continue the trail).
+async fn insert_audit(
+    tx: &mut sqlx::Transaction<'_, Postgres>,
+    rows: &[AuditRow],
+) -> Result<(), OpError> {
+    let prepared = rows
+        .iter()
+        .map(|row| {
+            let resources = serde_json::to_string(&row.resources)
+                .map_err(|e| invalid(&format!("audit resources: {e}")))?;
+            Ok((to_i64(row.seq)?, resources, row))
+        })
+        .collect::<Result<Vec<_>, OpError>>()?;
     for chunk in prepared.chunks(INSERT_CHUNK) {
         let mut insert = QueryBuilder::<Postgres>::new(format!(
             "INSERT INTO audit_events ({AUDIT_INSERT_COLUMNS}) "
@@ -520,8 +528,162 @@ async fn audit_append_tx(pool: &PgPool, rows: &[AuditRow]) -> Result<(), OpError
                 .push_bind(&row.prev_hash)
                 .push_bind(&row.hash);
         });
-        insert.build().execute(&mut *tx).await?;
+        insert.build().execute(&mut **tx).await?;
     }
+    Ok(())
+}
+
+// ---- snapshots -------------------------------------------------------------------------
+
+fn read_digest(r: &PgRow) -> Result<AuditDigestRow, OpError> {
+    Ok(AuditDigestRow {
+        last_seq: to_u64(r.try_get(0)?)?,
+        last_hash: r.try_get(1)?,
+        time_ms: r.try_get(2)?,
+        signature: r.try_get(3)?,
+    })
+}
+
+fn read_triples(rows: &[PgRow]) -> Result<Vec<(String, String, Vec<u8>)>, OpError> {
+    rows.iter()
+        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
+        .collect()
+}
+
+/// Reads everything inside one `REPEATABLE READ READ ONLY` transaction: every statement
+/// sees the same snapshot, whatever other nodes commit meanwhile.
+async fn snapshot_tx(pool: &PgPool) -> Result<Snapshot, OpError> {
+    let mut tx = pool
+        .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        .await?;
+    let sql = format!("SELECT {SECRET_COLUMNS} FROM secrets ORDER BY uid");
+    let secrets = read_secrets(&sqlx::query(&sql).fetch_all(&mut *tx).await?)?;
+    let versions = read_triples(
+        &sqlx::query(
+            "SELECT secret_uid, version_id, blob FROM secret_versions
+             ORDER BY secret_uid COLLATE \"C\", version_id COLLATE \"C\"",
+        )
+        .fetch_all(&mut *tx)
+        .await?,
+    )?;
+    let kv = read_triples(
+        &sqlx::query(
+            "SELECT namespace, key, value FROM kv
+             ORDER BY namespace COLLATE \"C\", key COLLATE \"C\"",
+        )
+        .fetch_all(&mut *tx)
+        .await?,
+    )?;
+    let sql = format!("SELECT {AUDIT_COLUMNS} FROM audit_events ORDER BY seq");
+    let audit = read_audits(&sqlx::query(&sql).fetch_all(&mut *tx).await?)?;
+    let digests = sqlx::query(
+        "SELECT last_seq, last_hash, time_ms, signature FROM audit_digests ORDER BY last_seq",
+    )
+    .fetch_all(&mut *tx)
+    .await?
+    .iter()
+    .map(read_digest)
+    .collect::<Result<Vec<_>, _>>()?;
+    tx.rollback().await?;
+    let mut snapshot = Snapshot {
+        secrets,
+        versions,
+        kv,
+        audit,
+        digests,
+    };
+    // Bytewise order whatever the database's collation (uids sort the same either way,
+    // but this keeps the promise independent of it).
+    snapshot.sort();
+    Ok(snapshot)
+}
+
+/// Loads a snapshot into an empty database in one transaction.
+async fn restore_tx(pool: &PgPool, snapshot: &Snapshot) -> Result<(), OpError> {
+    for row in &snapshot.secrets {
+        validate_write(&SecretWrite {
+            row: row.clone(),
+            expected_revision: None,
+            put_versions: Vec::new(),
+            drop_versions: Vec::new(),
+        })?;
+    }
+    check_contiguous(None, &snapshot.audit)?;
+    let mut tx = pool.begin_with(BEGIN_REPEATABLE_READ).await?;
+    // Blocks concurrent writers until commit, so "empty" stays true while we load.
+    sqlx::query(
+        "LOCK TABLE secrets, secret_versions, kv, audit_events, audit_digests IN EXCLUSIVE MODE",
+    )
+    .execute(&mut *tx)
+    .await?;
+    let occupied: bool = sqlx::query(
+        "SELECT EXISTS (SELECT 1 FROM secrets) OR EXISTS (SELECT 1 FROM kv)
+             OR EXISTS (SELECT 1 FROM audit_events) OR EXISTS (SELECT 1 FROM audit_digests)",
+    )
+    .fetch_one(&mut *tx)
+    .await?
+    .try_get(0)?;
+    if occupied {
+        return Err(invalid(RESTORE_TARGET_NOT_EMPTY));
+    }
+    for chunk in snapshot.secrets.chunks(INSERT_CHUNK) {
+        let mut q = QueryBuilder::<Postgres>::new(
+            "INSERT INTO secrets
+                 (uid, account_id, region, name, arn, revision, purge_at_ms, format, meta) ",
+        );
+        let revisions = chunk
+            .iter()
+            .map(|r| to_i64(r.revision))
+            .collect::<Result<Vec<_>, _>>()?;
+        q.push_values(chunk.iter().zip(revisions), |mut b, (row, revision)| {
+            b.push_bind(&row.uid)
+                .push_bind(&row.account_id)
+                .push_bind(&row.region)
+                .push_bind(&row.name)
+                .push_bind(&row.arn)
+                .push_bind(revision)
+                .push_bind(row.purge_at_ms)
+                .push_bind(ROW_FORMAT)
+                .push_bind(&row.meta);
+        });
+        q.build().execute(&mut *tx).await?;
+    }
+    for chunk in snapshot.versions.chunks(INSERT_CHUNK) {
+        let mut q = QueryBuilder::<Postgres>::new(
+            "INSERT INTO secret_versions (secret_uid, version_id, format, blob) ",
+        );
+        q.push_values(chunk, |mut b, (uid, id, blob)| {
+            b.push_bind(uid)
+                .push_bind(id)
+                .push_bind(ROW_FORMAT)
+                .push_bind(blob);
+        });
+        q.build().execute(&mut *tx).await?;
+    }
+    for chunk in snapshot.kv.chunks(INSERT_CHUNK) {
+        let mut q = QueryBuilder::<Postgres>::new("INSERT INTO kv (namespace, key, value) ");
+        q.push_values(chunk, |mut b, (ns, key, value)| {
+            b.push_bind(ns).push_bind(key).push_bind(value);
+        });
+        q.build().execute(&mut *tx).await?;
+    }
+    for chunk in snapshot.digests.chunks(INSERT_CHUNK) {
+        let seqs = chunk
+            .iter()
+            .map(|d| to_i64(d.last_seq))
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut q = QueryBuilder::<Postgres>::new(
+            "INSERT INTO audit_digests (last_seq, last_hash, time_ms, signature) ",
+        );
+        q.push_values(chunk.iter().zip(seqs), |mut b, (d, seq)| {
+            b.push_bind(seq)
+                .push_bind(&d.last_hash)
+                .push_bind(d.time_ms)
+                .push_bind(&d.signature);
+        });
+        q.build().execute(&mut *tx).await?;
+    }
+    insert_audit(&mut tx, &snapshot.audit).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -945,6 +1107,20 @@ impl Store for PgStore {
                     })
                 })
                 .collect()
+        })
+        .await
+    }
+
+    async fn snapshot(&self) -> Result<Snapshot, StoreError> {
+        let pool = &self.pool;
+        self.read(move || snapshot_tx(pool)).await
+    }
+
+    async fn restore(&self, snapshot: Snapshot) -> Result<(), StoreError> {
+        let snapshot = Arc::new(snapshot);
+        self.write(move |pool| {
+            let snapshot = Arc::clone(&snapshot);
+            async move { restore_tx(&pool, &snapshot).await }
         })
         .await
     }

@@ -21,7 +21,7 @@ use rusqlite::{params, Connection, OptionalExtension as _, Row, TransactionBehav
 use crate::audit::check_contiguous;
 use crate::{
     validate_write, AuditAttribute, AuditDigestRow, AuditFilter, AuditRow, Scope, SecretRow,
-    SecretWrite, Store, StoreError,
+    SecretWrite, Snapshot, Store, StoreError, RESTORE_TARGET_NOT_EMPTY,
 };
 use migrate::ROW_FORMAT;
 pub use migrate::SCHEMA_VERSION;
@@ -435,35 +435,198 @@ fn audit_append_tx(conn: &mut Connection, rows: &[AuditRow]) -> Result<(), Store
         .query_row("SELECT max(seq) FROM audit_events", [], |r| r.get(0))
         .map_err(backend)?;
     check_contiguous(last, rows)?;
+    insert_audit(&tx, rows)?;
+    tx.commit().map_err(backend)
+}
+
+/// Inserts audit rows as given (the caller checked they continue the trail).
+fn insert_audit(conn: &Connection, rows: &[AuditRow]) -> Result<(), StoreError> {
+    let mut insert = conn
+        .prepare_cached(&format!(
+            "INSERT INTO audit_events ({AUDIT_COLUMNS})
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"
+        ))
+        .map_err(backend)?;
+    for row in rows {
+        let resources = serde_json::to_string(&row.resources)
+            .map_err(|e| StoreError::Backend(format!("audit resources: {e}")))?;
+        insert
+            .execute(params![
+                to_i64(row.seq)?,
+                row.event_id,
+                row.event_time_ms,
+                row.event_name,
+                row.event_source,
+                row.read_only,
+                row.access_key_id,
+                row.username,
+                row.recipient_account,
+                resources,
+                row.record,
+                row.prev_hash,
+                row.hash
+            ])
+            .map_err(backend)?;
+    }
+    Ok(())
+}
+
+fn read_digests(conn: &Connection) -> Result<Vec<AuditDigestRow>, StoreError> {
+    let mut stmt = conn
+        .prepare_cached(
+            "SELECT last_seq, last_hash, time_ms, signature FROM audit_digests
+             ORDER BY last_seq",
+        )
+        .map_err(backend)?;
+    let rows = stmt
+        .query_map([], |r| {
+            Ok(AuditDigestRow {
+                last_seq: r.get(0)?,
+                last_hash: r.get(1)?,
+                time_ms: r.get(2)?,
+                signature: r.get(3)?,
+            })
+        })
+        .map_err(backend)?
+        .collect::<rusqlite::Result<Vec<_>>>()
+        .map_err(backend)?;
+    Ok(rows)
+}
+
+/// Three-column rows (text, text, blob) of `sql`.
+fn query_triples(
+    conn: &Connection,
+    sql: &str,
+) -> Result<Vec<(String, String, Vec<u8>)>, StoreError> {
+    let mut stmt = conn.prepare_cached(sql).map_err(backend)?;
+    let rows = stmt
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .map_err(backend)?
+        .collect::<rusqlite::Result<Vec<_>>>()
+        .map_err(backend)?;
+    Ok(rows)
+}
+
+/// Reads everything inside one read transaction: in WAL mode it sees the database as of
+/// its first read, whatever commits meanwhile, so the copy is consistent while writers run.
+fn snapshot_tx(conn: &Connection) -> Result<Snapshot, StoreError> {
+    let tx = conn.unchecked_transaction().map_err(backend)?;
+    let secrets = query_secrets(
+        &tx,
+        &format!("SELECT {SECRET_COLUMNS} FROM secrets ORDER BY uid"),
+        [],
+    )?;
+    let versions = query_triples(
+        &tx,
+        "SELECT secret_uid, version_id, blob FROM secret_versions
+         ORDER BY secret_uid, version_id",
+    )?;
+    let kv = query_triples(
+        &tx,
+        "SELECT namespace, key, value FROM kv ORDER BY namespace, key",
+    )?;
+    let audit = query_audit(
+        &tx,
+        &format!("SELECT {AUDIT_COLUMNS} FROM audit_events ORDER BY seq"),
+        [],
+    )?;
+    let digests = read_digests(&tx)?;
+    // Read-only: ending it either way changes nothing.
+    tx.rollback().map_err(backend)?;
+    Ok(Snapshot {
+        secrets,
+        versions,
+        kv,
+        audit,
+        digests,
+    })
+}
+
+/// Loads a snapshot into an empty database in one `IMMEDIATE` transaction.
+fn restore_tx(conn: &mut Connection, snapshot: &Snapshot) -> Result<(), StoreError> {
+    for row in &snapshot.secrets {
+        validate_write(&SecretWrite {
+            row: row.clone(),
+            expected_revision: None,
+            put_versions: Vec::new(),
+            drop_versions: Vec::new(),
+        })?;
+    }
+    check_contiguous(None, &snapshot.audit)?;
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(backend)?;
+    let occupied: bool = tx
+        .query_row(
+            "SELECT EXISTS (SELECT 1 FROM secrets) OR EXISTS (SELECT 1 FROM kv)
+                 OR EXISTS (SELECT 1 FROM audit_events) OR EXISTS (SELECT 1 FROM audit_digests)",
+            [],
+            |r| r.get(0),
+        )
+        .map_err(backend)?;
+    if occupied {
+        return Err(StoreError::Backend(RESTORE_TARGET_NOT_EMPTY.to_owned()));
+    }
     {
         let mut insert = tx
-            .prepare_cached(&format!(
-                "INSERT INTO audit_events ({AUDIT_COLUMNS})
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"
-            ))
+            .prepare_cached(
+                "INSERT INTO secrets
+                     (uid, account_id, region, name, arn, revision, purge_at_ms, format, meta)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            )
             .map_err(backend)?;
-        for row in rows {
-            let resources = serde_json::to_string(&row.resources)
-                .map_err(|e| StoreError::Backend(format!("audit resources: {e}")))?;
+        for row in &snapshot.secrets {
             insert
                 .execute(params![
-                    to_i64(row.seq)?,
-                    row.event_id,
-                    row.event_time_ms,
-                    row.event_name,
-                    row.event_source,
-                    row.read_only,
-                    row.access_key_id,
-                    row.username,
-                    row.recipient_account,
-                    resources,
-                    row.record,
-                    row.prev_hash,
-                    row.hash
+                    row.uid,
+                    row.account_id,
+                    row.region,
+                    row.name,
+                    row.arn,
+                    to_i64(row.revision)?,
+                    row.purge_at_ms,
+                    ROW_FORMAT,
+                    row.meta
+                ])
+                .map_err(backend)?;
+        }
+        let mut insert = tx
+            .prepare_cached(
+                "INSERT INTO secret_versions (secret_uid, version_id, format, blob)
+                 VALUES (?1, ?2, ?3, ?4)",
+            )
+            .map_err(backend)?;
+        for (uid, id, blob) in &snapshot.versions {
+            insert
+                .execute(params![uid, id, ROW_FORMAT, blob])
+                .map_err(backend)?;
+        }
+        let mut insert = tx
+            .prepare_cached("INSERT INTO kv (namespace, key, value) VALUES (?1, ?2, ?3)")
+            .map_err(backend)?;
+        for (ns, key, value) in &snapshot.kv {
+            insert.execute(params![ns, key, value]).map_err(backend)?;
+        }
+        let mut insert = tx
+            .prepare_cached(
+                "INSERT INTO audit_digests (last_seq, last_hash, time_ms, signature)
+                 VALUES (?1, ?2, ?3, ?4)",
+            )
+            .map_err(backend)?;
+        for d in &snapshot.digests {
+            insert
+                .execute(params![
+                    to_i64(d.last_seq)?,
+                    d.last_hash,
+                    d.time_ms,
+                    d.signature
                 ])
                 .map_err(backend)?;
         }
     }
+    // The audit insert (and its resources encoding) is the append path's, inside this
+    // transaction.
+    insert_audit(&tx, &snapshot.audit)?;
     tx.commit().map_err(backend)
 }
 
@@ -797,28 +960,15 @@ impl Store for SqliteStore {
     }
 
     async fn audit_digests(&self) -> Result<Vec<AuditDigestRow>, StoreError> {
-        self.read(move |conn| {
-            let mut stmt = conn
-                .prepare_cached(
-                    "SELECT last_seq, last_hash, time_ms, signature FROM audit_digests
-                     ORDER BY last_seq",
-                )
-                .map_err(backend)?;
-            let rows = stmt
-                .query_map([], |r| {
-                    Ok(AuditDigestRow {
-                        last_seq: r.get(0)?,
-                        last_hash: r.get(1)?,
-                        time_ms: r.get(2)?,
-                        signature: r.get(3)?,
-                    })
-                })
-                .map_err(backend)?
-                .collect::<rusqlite::Result<Vec<_>>>()
-                .map_err(backend)?;
-            Ok(rows)
-        })
-        .await
+        self.read(read_digests).await
+    }
+
+    async fn snapshot(&self) -> Result<Snapshot, StoreError> {
+        self.read(snapshot_tx).await
+    }
+
+    async fn restore(&self, snapshot: Snapshot) -> Result<(), StoreError> {
+        self.write(move |conn| restore_tx(conn, &snapshot)).await
     }
 }
 
