@@ -102,9 +102,8 @@ fn value_not_found(what: String) -> ApiError {
 /// LastAccessedDate at day resolution). A lost race is retried from a fresh read: the other
 /// writer may have been a put or a label move that recorded nothing about this read.
 async fn touch(svc: &Service, mut secret: Secret, version_id: &str) -> Result<(), ApiError> {
-    const ATTEMPTS: usize = 16;
     let today = day_start(svc.now_ms());
-    for _ in 0..ATTEMPTS {
+    for _ in 0..super::MAX_WRITE_ATTEMPTS {
         if secret.meta.last_accessed_day_ms == Some(today)
             && secret
                 .version(version_id)

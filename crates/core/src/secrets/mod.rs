@@ -57,7 +57,9 @@ use model::Secret;
 
 /// How many times a write is retried after losing a compare-and-swap race (each loss is
 /// followed by a random pause of up to [`MAX_RETRY_PAUSE_US`], so contenders spread out).
-const MAX_WRITE_ATTEMPTS: usize = 64;
+/// Generous on purpose: with 64 writers on one secret over PostgreSQL, a writer may lose
+/// well over a hundred rounds before its turn, and losing them all is a 500.
+const MAX_WRITE_ATTEMPTS: usize = 1000;
 /// The longest pause after a lost compare-and-swap, in microseconds.
 const MAX_RETRY_PAUSE_US: u64 = 4_000;
 

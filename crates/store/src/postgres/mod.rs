@@ -447,7 +447,16 @@ async fn write_secret_tx(pool: &PgPool, write: &SecretWrite) -> Result<(), OpErr
     }
 
     let mut tx = pool.begin_with(BEGIN_REPEATABLE_READ).await?;
-    if query.execute(&mut *tx).await?.rows_affected() != 1 {
+    let changed = match query.execute(&mut *tx).await {
+        Ok(done) => done.rows_affected(),
+        // The compare-and-swap waited for a concurrent writer of the same row, which
+        // committed: under REPEATABLE READ that is a serialization failure, and it means
+        // exactly that the expected revision is gone. Answer Conflict at once (the domain
+        // rereads and retries) instead of rerunning a write that can only lose again.
+        Err(e) if write.expected_revision.is_some() && classify(&e) == Failure::Retry => 0,
+        Err(e) => return Err(e.into()),
+    };
+    if changed != 1 {
         // Dropping `tx` rolls back.
         return Err(StoreError::Conflict.into());
     }
@@ -496,6 +505,14 @@ async fn audit_append_tx(pool: &PgPool, rows: &[AuditRow]) -> Result<(), OpError
 }
 
 /// Inserts audit rows as given, in chunks (the caller checked they continue the trail).
+/// The resources as the JSONB copy used for look-ups may hold them: PostgreSQL's JSON types
+/// refuse the NUL character (`\u0000`), which a caller can put in a resource name, so it
+/// becomes U+FFFD there. The record itself (BYTEA) keeps the exact bytes.
+fn jsonb_safe(resources: &[(String, String)]) -> Vec<(String, String)> {
+    let clean = |s: &String| s.replace('\0', "\u{FFFD}");
+    resources.iter().map(|(k, v)| (clean(k), clean(v))).collect()
+}
+
 async fn insert_audit(
     tx: &mut sqlx::Transaction<'_, Postgres>,
     rows: &[AuditRow],
@@ -503,7 +520,7 @@ async fn insert_audit(
     let prepared = rows
         .iter()
         .map(|row| {
-            let resources = serde_json::to_string(&row.resources)
+            let resources = serde_json::to_string(&jsonb_safe(&row.resources))
                 .map_err(|e| invalid(&format!("audit resources: {e}")))?;
             Ok((to_i64(row.seq)?, resources, row))
         })
