@@ -26,6 +26,8 @@ pub mod clock;
 pub mod cloudtrail_api;
 pub mod credentials;
 pub mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod iam;
 pub mod identity_api;
 pub mod keys;

@@ -257,7 +257,13 @@ async fn handle_inner(
         headers: &headers,
         body: &body,
     };
-    if parts.headers.get_all(http::header::AUTHORIZATION).iter().count() > 1 {
+    if parts
+        .headers
+        .get_all(http::header::AUTHORIZATION)
+        .iter()
+        .count()
+        > 1
+    {
         return fail(AuthError {
             code: "IncompleteSignatureException",
             status: 400,
@@ -513,9 +519,13 @@ fn json_content_type(parts: &http::request::Parts) -> bool {
         .and_then(|v| v.to_str().ok())
         .map(|v| {
             let media = v.split(';').next().unwrap_or_default().trim();
-            ["application/x-amz-json-1.1", "application/x-amz-json-1.0", "application/json"]
-                .iter()
-                .any(|t| media.eq_ignore_ascii_case(t))
+            [
+                "application/x-amz-json-1.1",
+                "application/x-amz-json-1.0",
+                "application/json",
+            ]
+            .iter()
+            .any(|t| media.eq_ignore_ascii_case(t))
         })
         .unwrap_or(false)
 }

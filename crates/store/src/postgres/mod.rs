@@ -510,7 +510,10 @@ async fn audit_append_tx(pool: &PgPool, rows: &[AuditRow]) -> Result<(), OpError
 /// becomes U+FFFD there. The record itself (BYTEA) keeps the exact bytes.
 fn jsonb_safe(resources: &[(String, String)]) -> Vec<(String, String)> {
     let clean = |s: &String| s.replace('\0', "\u{FFFD}");
-    resources.iter().map(|(k, v)| (clean(k), clean(v))).collect()
+    resources
+        .iter()
+        .map(|(k, v)| (clean(k), clean(v)))
+        .collect()
 }
 
 async fn insert_audit(
