@@ -139,6 +139,16 @@ struct LimitArgs {
     /// Requests per access key allowed in a burst (default: the --rate-limit figure).
     #[arg(long)]
     rate_limit_burst: Option<f64>,
+    /// Seconds a client may take to send a request's headers (also how long an idle
+    /// keep-alive connection stays open).
+    #[arg(long, default_value_t = 30)]
+    header_timeout_secs: u64,
+    /// Seconds a client may take to send a request's body (408 beyond).
+    #[arg(long, default_value_t = 30)]
+    body_timeout_secs: u64,
+    /// Largest request body accepted, in bytes (413 beyond).
+    #[arg(long, default_value_t = 512 * 1024)]
+    max_body_bytes: usize,
 }
 
 /// Tunables of the rotation engine.
@@ -342,6 +352,9 @@ pub async fn run(args: ServerArgs) -> Result<(), StartError> {
         auth,
         limits: Limits {
             max_connections: args.limits.max_connections,
+            header_timeout: Duration::from_secs(args.limits.header_timeout_secs.max(1)),
+            body_timeout: Duration::from_secs(args.limits.body_timeout_secs.max(1)),
+            max_body_bytes: args.limits.max_body_bytes.max(1024),
             ..Limits::default()
         },
         throttle: cofre_server::throttle::Throttle::new((args.limits.rate_limit > 0.0).then(

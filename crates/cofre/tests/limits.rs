@@ -84,6 +84,37 @@ async fn requests_over_the_per_key_rate_get_throttling_exception() {
     assert_eq!(listed, made, "exactly the acknowledged creates exist");
 }
 
+#[test]
+fn body_size_and_body_time_are_configurable() {
+    let (_dir, srv) = start(&["--max-body-bytes", "2048", "--body-timeout-secs", "1"]);
+    let send = |request: &[u8]| {
+        let mut s = TcpStream::connect(&srv.addr).expect("connect");
+        s.set_read_timeout(Some(Duration::from_secs(10)))
+            .expect("timeout");
+        s.write_all(request).expect("send");
+        let mut answer = String::new();
+        let _ = s.read_to_string(&mut answer);
+        answer
+    };
+    // 4 KiB announced against a 2 KiB limit: 413 before any of it is read.
+    let big = send(
+        b"POST / HTTP/1.1\r\nhost: x\r\ncontent-type: application/x-amz-json-1.1\r\n\
+          x-amz-target: secretsmanager.ListSecrets\r\ncontent-length: 4096\r\nconnection: close\r\n\r\n",
+    );
+    assert!(big.starts_with("HTTP/1.1 413"), "{big}");
+    // A body that never arrives: the 1 s body timeout answers 408 (not the default 30 s).
+    let started = std::time::Instant::now();
+    let slow = send(
+        b"POST / HTTP/1.1\r\nhost: x\r\ncontent-type: application/x-amz-json-1.1\r\n\
+          x-amz-target: secretsmanager.ListSecrets\r\ncontent-length: 100\r\nconnection: close\r\n\r\n{",
+    );
+    assert!(slow.starts_with("HTTP/1.1 408"), "{slow}");
+    assert!(
+        started.elapsed() < Duration::from_secs(9),
+        "the configured timeout, not the default"
+    );
+}
+
 #[tokio::test]
 async fn connections_over_the_limit_get_503_and_the_server_keeps_serving() {
     let (_dir, srv) = start(&["--max-connections", "3"]);
