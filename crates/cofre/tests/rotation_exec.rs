@@ -544,6 +544,69 @@ async fn server_killed_mid_rotation_resumes_after_restart() {
 }
 
 #[tokio::test]
+async fn a_step_over_its_timeout_fails_and_is_retried() {
+    let dir = common::TempDir::new("rot-timeout");
+    let work = common::TempDir::new("rot-timeout-work");
+    let srv = start(dir.path());
+    let c = common::client(&srv.endpoint());
+    // The same function, registered with a 2 s step timeout.
+    let command = format!(
+        "ROTATOR_DIR={} exec python3 {}",
+        work.path().display(),
+        rotator_script().display()
+    );
+    admin(
+        &srv,
+        &[
+            "rotation-function",
+            "create",
+            "--name",
+            "slow",
+            "--kind",
+            "exec",
+            "--command",
+            &command,
+            "--timeout-seconds",
+            "2",
+        ],
+    );
+    let (arn, v1) = setup(&c, work.path(), "app/slow").await;
+    std::fs::write(work.path().join("SLEEP_setSecret"), "20").expect("slow setSecret");
+    let token = c
+        .rotate_secret()
+        .secret_id(&arn)
+        .rotation_lambda_arn(format!(
+            "arn:aws:lambda:{}:{}:function:slow",
+            common::REGION,
+            common::ACCOUNT
+        ))
+        .send()
+        .await
+        .expect("RotateSecret")
+        .version_id()
+        .expect("VersionId")
+        .to_owned();
+    let started = Instant::now();
+    wait_until(60, "setSecret to be retried after its timeout", || async {
+        steps(work.path())
+            .iter()
+            .filter(|(s, _)| s == "setSecret")
+            .count()
+            >= 2
+    })
+    .await;
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "the step was cut at its timeout, not left to finish its 20 s sleep"
+    );
+    let (current_id, _) = current_password(&c, &arn).await;
+    assert_eq!(current_id, v1, "AWSCURRENT did not move");
+    assert!(!audit_events(&srv, "RotationFailed").is_empty());
+    std::fs::remove_file(work.path().join("SLEEP_setSecret")).expect("fast again");
+    wait_until(60, "the rotation after recovery", || rotated_to(&c, &arn, &token)).await;
+}
+
+#[tokio::test]
 async fn step_credentials_reach_only_the_secret_being_rotated() {
     let dir = common::TempDir::new("rot-scope");
     let work = common::TempDir::new("rot-scope-work");
