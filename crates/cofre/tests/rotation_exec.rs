@@ -603,7 +603,10 @@ async fn a_step_over_its_timeout_fails_and_is_retried() {
     assert_eq!(current_id, v1, "AWSCURRENT did not move");
     assert!(!audit_events(&srv, "RotationFailed").is_empty());
     std::fs::remove_file(work.path().join("SLEEP_setSecret")).expect("fast again");
-    wait_until(60, "the rotation after recovery", || rotated_to(&c, &arn, &token)).await;
+    wait_until(60, "the rotation after recovery", || {
+        rotated_to(&c, &arn, &token)
+    })
+    .await;
 }
 
 #[tokio::test]
